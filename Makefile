@@ -1,0 +1,68 @@
+# Servio — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test lint fmt typecheck migrate demo bench install install-dev browsers clean
+
+$(BIN)/servio: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(BIN)/servio
+
+$(VENV)/.dev-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/servio
+
+install-dev: $(VENV)/.dev-installed
+
+## Serve API + web + worker on http://$(HOST):$(PORT) with a seeded demo outlet.
+run: install
+	$(BIN)/servio migrate
+	$(BIN)/servio demo
+	$(BIN)/servio serve --host $(HOST) --port $(PORT)
+
+## Lint, type-check and run the whole test suite (browser tests included when possible).
+test: install-dev browsers
+	$(BIN)/ruff check src tests migrations scripts
+	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: install-dev
+	$(BIN)/ruff check src tests migrations scripts
+	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/mypy
+
+fmt: install-dev
+	$(BIN)/ruff check --fix src tests migrations scripts
+	$(BIN)/ruff format src tests migrations scripts
+
+migrate: install
+	$(BIN)/servio migrate
+
+demo: install
+	$(BIN)/servio demo
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+## Chromium for the browser tests: Debian's package (Playwright cannot download browsers here).
+browsers:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "!!! could not install chromium: browser tests will be SKIPPED"; \
+	else echo "!!! /usr/bin/chromium missing and cannot apt-get install it: browser tests will be SKIPPED"; fi
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

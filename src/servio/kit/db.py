@@ -1,0 +1,169 @@
+"""Database plumbing: declarative base with a constraint naming convention, engines for
+SQLite (WAL, foreign keys, synchronous=FULL) and PostgreSQL, and the unit of work.
+
+Rule: one place commits. `UnitOfWork` is opened by the request route class
+(`kit.routing`) or the worker's job wrapper; services and repositories only `flush()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, String, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+from servio.kit.clock import as_utc, utcnow
+from servio.kit.ids import new_id
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use kit.clock.utcnow()")
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TenantMixin:
+    """Every tenant-owned row carries `tenant_id`; repositories filter on it and, on
+    PostgreSQL, row-level security enforces it a second time."""
+
+    tenant_id: Mapped[str] = mapped_column(String(26), index=True)
+
+
+def _sqlite_pragmas(synchronous: str) -> Callable[..., None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
+
+    return on_connect
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                sqlite_synchronous: str = "FULL") -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"isolation_level": None, "timeout": 15}
+        )
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+
+        # pysqlite's own transaction handling is off (isolation_level=None); we issue
+        # BEGIN ourselves. BEGIN IMMEDIATE takes the write lock up front, so two writers
+        # never deadlock upgrading read locks — the SQLite form of "no check-then-act".
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def make_test_engine(url: str) -> AsyncEngine:
+    """Engine without pooling, for throw-away test databases."""
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    return create_async_engine(url, poolclass=NullPool)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class UnitOfWork:
+    """One transaction. Collects after-commit callbacks (live pushes, in-process events)
+    so side effects never escape a transaction that later rolls back."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._after_commit: list[AfterCommit] = []
+        self.tenant_id: str | None = None
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+    async def set_tenant(self, tenant_id: str | None, *, bypass: bool = False) -> None:
+        """Scope the transaction for PostgreSQL row-level security (`SET LOCAL`)."""
+        self.tenant_id = tenant_id
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT set_config('app.tenant_id', :t, true), "
+                     "set_config('app.rls_bypass', :b, true)"),
+                {"t": tenant_id or "", "b": "on" if bypass else "off"},
+            )
+
+    async def run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            await callback()
+
+
+class Database:
+    """Owns the engine and session factory for one process."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, tenant_id: str | None = None,
+                           bypass_rls: bool = False) -> AsyncIterator[UnitOfWork]:
+        """Open a transaction, commit on success, roll back on error, then run the
+        after-commit callbacks. The only place outside requests that commits."""
+        async with self.sessionmaker() as session:
+            uow = UnitOfWork(session)
+            async with session.begin():
+                if tenant_id is not None or bypass_rls:
+                    await uow.set_tenant(tenant_id, bypass=bypass_rls)
+                yield uow
+            await uow.run_after_commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from servio.kit.db import Base, IdMixin, TenantMixin, TimestampMixin
+
+
+class Setting(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One setting value. `outlet_id` null = tenant default; set = outlet override."""
+
+    __tablename__ = "settings"
+    __table_args__ = (UniqueConstraint("tenant_id", "outlet_id", "key"),)
+
+    outlet_id: Mapped[str | None] = mapped_column(String(26), default=None)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)

@@ -1,0 +1,7 @@
+"""PLACEHOLDER"""
+
+from fastapi import FastAPI
+
+
+def install_openapi(app: FastAPI) -> None:
+    return None
