@@ -17,20 +17,37 @@ NAME = "20261122_0400_initial_schema.py"
 
 
 def main() -> None:
+    # Autogenerate into a scratch copy of migrations/ holding no revisions, so later
+    # revisions (which depend on 0001) neither break the run nor see 0001 vanish, and the
+    # real file is replaced atomically (concurrent test runs never find it missing).
+    import os
+    import re
+    import shutil
+
     target = VERSIONS / NAME
-    target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "migrations"
+        (scratch / "versions").mkdir(parents=True)
+        for name in ("env.py", "script.py.mako"):
+            shutil.copy(ROOT / "migrations" / name, scratch / name)
+        ini = Path(tmp) / "alembic.ini"
+        ini.write_text(
+            "[alembic]\n"
+            f"script_location = {scratch}\n"
+            "file_template = %%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s\n"
+            f"prepend_sys_path = {ROOT / 'src'}\n"
+        )
         url = f"sqlite+aiosqlite:///{tmp}/regen.db"
         subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "revision", "--autogenerate", "--rev-id", "0001", "-m", "initial schema"],
-            check=True, cwd=ROOT, env={**__import__("os").environ, "DATABASE_URL": url},
+            [sys.executable, "-m", "alembic", "-c", str(ini), "revision", "--autogenerate",
+             "--rev-id", "0001", "-m", "initial schema"],
+            check=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
         )
-    generated = next(VERSIONS.glob("*initial_schema.py"))
-    import re
-
-    text = re.sub(r"Create Date: .*", "Create Date: 2026-11-22", generated.read_text())
-    generated.unlink()
-    target.write_text(text)
+        generated = next((scratch / "versions").glob("*initial_schema.py"))
+        text = re.sub(r"Create Date: .*", "Create Date: 2026-11-22", generated.read_text())
+    staging = target.with_suffix(".tmp")
+    staging.write_text(text)
+    os.replace(staging, target)
     print(f"wrote {target}")
 
 

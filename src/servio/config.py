@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     pin_lockout_threshold: int = 10
     pin_lockout_minutes: int = 30
     session_cookie_secure: bool = True
+    session_cookie_ttl_hours: int = 12  # console cookie login; revocable on every request
 
     # --- http ---
     cors_origins: list[str] = Field(default_factory=list)
@@ -91,6 +92,10 @@ class Settings(BaseSettings):
     rate_refunds_per_user_hour: int = 50
     rate_pricing_preview_per_user_hour: int = 100
     rate_general_per_user_hour: int = 1000
+    # An IP with this many auth failures within the window is refused for block_secs.
+    auth_failure_block_threshold: int = 50
+    auth_failure_window_secs: int = 600
+    auth_failure_block_secs: int = 900
 
     # --- idempotency ---
     idempotency_ttl_hours: int = 24
@@ -98,6 +103,7 @@ class Settings(BaseSettings):
 
     # --- ops ---
     maintenance: bool = False
+    maintenance_retry_after_secs: int = 300  # Retry-After sent with MAINTENANCE 503s
     metrics_enabled: bool = True
     metrics_token: str = ""
     log_level: str = "INFO"

@@ -11,6 +11,7 @@ from servio.models.outbox import OutboxMessage
 from servio.models.outlet import Outlet
 from servio.models.pin_attempt import PinAttempt
 from servio.models.provider_admin import ProviderAdmin
+from servio.models.retired_refresh_token import RetiredRefreshToken
 from servio.models.setting import Setting
 from servio.models.staff_user import StaffOutletGrant, StaffUser
 from servio.models.system_status import SystemStatus
@@ -27,6 +28,7 @@ __all__ = [
     "Outlet",
     "PinAttempt",
     "ProviderAdmin",
+    "RetiredRefreshToken",
     "ScheduleRun",
     "Setting",
     "StaffOutletGrant",

@@ -20,6 +20,9 @@ class IdempotencyKey(IdMixin, Base):
     key: Mapped[str] = mapped_column(String(128))
     fingerprint: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # in_flight | completed
+    # Who holds the claim: a takeover after an expired lock issues a new token, so a slow
+    # original holder can tell it lost the key and must not commit its effect.
+    claim_token: Mapped[str] = mapped_column(String(26))
     locked_until: Mapped[datetime]
     response_status: Mapped[int | None] = mapped_column(default=None)
     response_headers: Mapped[str | None] = mapped_column(String(2000), default=None)

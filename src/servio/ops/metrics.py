@@ -1,9 +1,176 @@
-"""PLACEHOLDER"""
+"""Prometheus metrics (PLAT-08). Every metric the application exports is defined here, once,
+in the default registry; other contexts import and move them:
 
-from fastapi import FastAPI
+    from servio.ops.metrics import orders_created_total
+    orders_created_total.inc()
+
+Labels are low-cardinality by rule: `route` is always the path *template*
+(`/api/v1/orders/{order_id}`), never a raw path with IDs or tokens.
+
+Several processes: set `PROMETHEUS_MULTIPROC_DIR` to an empty, writable directory before
+start-up (cleared on each deploy); `/metrics` then aggregates every process's samples
+through `MultiProcessCollector`. Gauges declare how they combine across processes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, FastAPI, Request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.responses import Response
 
 from servio.config import Settings
+from servio.kit.errors import Unauthorized, problem_responses
+
+# --- HTTP -----------------------------------------------------------------------------
+http_requests_total = Counter(
+    "http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+http_request_errors_total = Counter(
+    "http_request_errors_total", "HTTP requests answered with a 5xx", ["method", "route"]
+)
+http_request_duration_seconds = Histogram(
+    "http_request_duration_seconds",
+    "Time to the response's first byte",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+slo_requests_total = Counter(
+    "slo_requests_total", "Requests counted towards the availability SLO", ["surface"]
+)
+slo_errors_total = Counter(
+    "slo_errors_total", "Requests that broke the availability SLO (5xx)", ["surface"]
+)
+
+# --- business -------------------------------------------------------------------------
+orders_created_total = Counter("orders_created_total", "Orders created")
+invoices_generated_total = Counter("invoices_generated_total", "Invoices generated")
+idempotency_hits_total = Counter(
+    "idempotency_hits_total", "Requests answered by replaying a stored idempotent reply"
+)
+idempotency_conflicts_total = Counter(
+    "idempotency_conflicts_total", "Idempotency-Key reused with a different request or in flight"
+)
+ab_exposures_total = Counter(
+    "ab_exposures_total", "A/B experiment exposures", ["experiment", "variant"]
+)
+ab_conversions_total = Counter(
+    "ab_conversions_total", "A/B experiment conversions", ["experiment", "variant"]
+)
+
+# --- real time ------------------------------------------------------------------------
+ws_messages_total = Counter("ws_messages_total", "WebSocket messages sent")
+ws_clients = Gauge("ws_clients", "Connected WebSocket clients", multiprocess_mode="livesum")
+sse_clients = Gauge(
+    "sse_clients", "Connected server-sent-event clients", multiprocess_mode="livesum"
+)
+
+# --- outbox, webhooks, jobs -----------------------------------------------------------
+outbox_delivered_total = Counter("outbox_delivered_total", "Outbox messages delivered")
+outbox_failed_total = Counter("outbox_failed_total", "Outbox delivery attempts that failed")
+webhook_attempts_total = Counter("webhook_attempts_total", "Webhook delivery attempts")
+webhook_failures_total = Counter("webhook_failures_total", "Webhook deliveries that failed")
+webhook_breaker_state = Gauge(
+    "webhook_breaker_state",
+    "Worst webhook circuit-breaker state: 0 closed, 1 half-open, 2 open",
+    multiprocess_mode="max",
+)
+job_heartbeat_timestamp = Gauge(
+    "job_heartbeat_timestamp",
+    "Unix time of each job's last heartbeat",
+    ["job"],
+    multiprocess_mode="max",
+)
+db_replica_healthy = Gauge(
+    "db_replica_healthy",
+    "1 when the read replica answers, 0 when reads fell back",
+    multiprocess_mode="min",
+)
+
+
+def render_latest() -> tuple[bytes, str]:
+    """The exposition text for this process, or for all processes in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def metrics_token_guard(settings: Settings) -> Callable[[Request], Awaitable[None]]:
+    """Dependency: `Authorization: Bearer <METRICS_TOKEN>` when a token is configured."""
+
+    async def check(request: Request) -> None:
+        if not settings.metrics_token:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, supplied = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            supplied.strip().encode(), settings.metrics_token.encode()
+        ):
+            raise Unauthorized("a valid metrics token is required", code="METRICS_TOKEN_REQUIRED")
+
+    return check
 
 
 def install_metrics(app: FastAPI, settings: Settings) -> None:
-    return None
+    """Serve `/metrics` when `METRICS_ENABLED`; the request middleware does the counting."""
+    if not settings.metrics_enabled:
+        return
+    from servio.auth.dependencies import public
+
+    async def metrics_endpoint() -> Response:
+        body, content_type = render_latest()
+        return Response(body, media_type=content_type)
+
+    app.add_api_route(
+        "/metrics",
+        metrics_endpoint,
+        methods=["GET"],
+        summary="Prometheus metrics",
+        description="Prometheus text exposition. Requires `Authorization: Bearer "
+        "<METRICS_TOKEN>` when a token is configured (always in production).",
+        tags=["ops"],
+        response_class=Response,
+        responses={
+            200: {"content": {"text/plain": {}}, "description": "Metrics"},
+            **problem_responses((401, "METRICS_TOKEN_REQUIRED")),
+        },
+        dependencies=[Depends(public), Depends(metrics_token_guard(settings))],
+    )
+
+
+__all__ = [
+    "ab_conversions_total",
+    "ab_exposures_total",
+    "db_replica_healthy",
+    "http_request_duration_seconds",
+    "http_request_errors_total",
+    "http_requests_total",
+    "idempotency_conflicts_total",
+    "idempotency_hits_total",
+    "install_metrics",
+    "invoices_generated_total",
+    "job_heartbeat_timestamp",
+    "orders_created_total",
+    "outbox_delivered_total",
+    "outbox_failed_total",
+    "slo_errors_total",
+    "slo_requests_total",
+    "sse_clients",
+    "webhook_attempts_total",
+    "webhook_breaker_state",
+    "ws_clients",
+    "ws_messages_total",
+]

@@ -1,11 +1,293 @@
-"""PLACEHOLDER"""
+"""The worker: a loop that delivers due outbox messages and fires due schedules.
 
-from typing import Any
+Runs embedded in `servio serve` (started by the app's lifespan) or alone as
+`servio worker`; any number of workers may run against one PostgreSQL database. One pass
+(`run_once`) = claim a batch in a short transaction, run the handlers outside it (each
+bounded by the lease), record every outcome in its own transaction, fire due schedules,
+beat the `worker.loop` heartbeat. Tests call `run_once()` directly and move a FrozenClock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+import structlog
+
+from servio.config import Settings
+from servio.kit.clock import utcnow
+from servio.kit.db import Database, make_engine
+from servio.kit.ids import new_id
+from servio.ops.metrics import job_heartbeat_timestamp, outbox_delivered_total, outbox_failed_total
+from servio.worker import repository
+from servio.worker.handlers import (
+    ClaimedMessage,
+    HandlerContext,
+    HandlerRegistry,
+    PermanentFailure,
+    handlers,
+)
+from servio.worker.outbox import retry_delay
+from servio.worker.scheduler import Scheduler, ScheduleRegistry, discover_tasks
+
+logger = structlog.get_logger("servio.worker")
+
+LOOP_JOB = "worker.loop"
+SCHEDULE_TICK_SECS = 5.0  # how often the loop evaluates schedules (periods are minutes+)
+STOP_GRACE_SECS = 30.0  # how long stop() lets an in-flight pass finish
+
+Outcome = Literal["delivered", "retry", "dead", "lost"]
+
+
+@dataclass
+class PassResult:
+    claimed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    lost: int = 0  # outcomes not recorded because another worker took the row over
+    schedules_fired: list[str] = field(default_factory=list)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-6:]}"
+
+
+def _describe(exc: BaseException) -> str:
+    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:2000]
 
 
 class Worker:
-    def __init__(self, db: Any, settings: Any, *, pubsub: Any = None) -> None: ...
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        pubsub: Any = None,
+        worker_id: str | None = None,
+        handler_registry: HandlerRegistry | None = None,
+        schedule_registry: ScheduleRegistry | None = None,
+    ) -> None:
+        if handler_registry is None or schedule_registry is None:
+            discover_tasks()  # the global registries are filled by `<context>/tasks.py`
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.handlers = handler_registry if handler_registry is not None else handlers
+        self.scheduler = Scheduler(
+            db, settings, worker_id=self.worker_id, registry=schedule_registry
+        )
+        self.context = HandlerContext(
+            db=db, settings=settings, worker_id=self.worker_id, pubsub=pubsub
+        )
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None: ...
+    # --- one pass ---------------------------------------------------------------------------
 
-    async def stop(self) -> None: ...
+    async def run_once(self, *, schedules: bool = True) -> PassResult:
+        """Deliver one batch of due messages, fire due schedules, beat the heartbeat."""
+        try:
+            result = await self.deliver_due()
+            if schedules:
+                result.schedules_fired = await self.scheduler.run_due()
+        except Exception as exc:
+            with suppress(Exception):  # the database may be the thing that is down
+                await self._beat(_describe(exc))
+            raise
+        await self._beat(None)
+        return result
+
+    async def deliver_due(self) -> PassResult:
+        now = utcnow()
+        lease = timedelta(seconds=self.settings.outbox_lease_secs)
+        async with self.db.unit_of_work(bypass_rls=True) as uow:
+            buried = await repository.bury_exhausted_leases(
+                uow, now=now, max_attempts=self.settings.outbox_max_attempts
+            )
+            claimed = await repository.claim_due_messages(
+                uow,
+                now=now,
+                worker_id=self.worker_id,
+                lease_until=now + lease,
+                limit=self.settings.worker_batch_size,
+            )
+        if buried:
+            outbox_failed_total.inc(buried)
+            logger.warning("outbox.lease_expired_dead", count=buried)
+        result = PassResult(claimed=len(claimed), dead=buried)
+        for outcome in await asyncio.gather(*(self._deliver(m) for m in claimed)):
+            if outcome == "delivered":
+                result.delivered += 1
+            elif outcome == "retry":
+                result.retried += 1
+            elif outcome == "dead":
+                result.dead += 1
+            else:
+                result.lost += 1
+        return result
+
+    async def _deliver(self, message: ClaimedMessage) -> Outcome:
+        error, permanent = await self._run_handler(message)
+        finished = utcnow()
+        retry_at = None
+        if (
+            error is not None
+            and not permanent
+            and (message.attempts < self.settings.outbox_max_attempts)
+        ):
+            retry_at = finished + retry_delay(message.attempts)
+        async with self.db.unit_of_work(bypass_rls=True) as uow:
+            if error is None:
+                recorded = await repository.mark_delivered(
+                    uow,
+                    message_id=message.id,
+                    worker_id=self.worker_id,
+                    attempt=message.attempts,
+                    now=finished,
+                )
+            else:
+                recorded = await repository.mark_failed(
+                    uow,
+                    message_id=message.id,
+                    worker_id=self.worker_id,
+                    attempt=message.attempts,
+                    error=error,
+                    retry_at=retry_at,
+                )
+        log = logger.bind(
+            message_id=message.id,
+            topic=message.topic,
+            attempt=message.attempts,
+            tenant_id=message.tenant_id,
+        )
+        if not recorded:
+            log.warning("outbox.outcome_lost", error=error)
+            return "lost"
+        if error is None:
+            outbox_delivered_total.inc()
+            return "delivered"
+        outbox_failed_total.inc()
+        if retry_at is None:
+            log.error("outbox.dead", error=error)
+            return "dead"
+        log.warning("outbox.retry", error=error, retry_at=retry_at.isoformat())
+        return "retry"
+
+    async def _run_handler(self, message: ClaimedMessage) -> tuple[str | None, bool]:
+        """(error, permanent) — error None means delivered."""
+        handler = self.handlers.get(message.topic)
+        if handler is None:  # maybe a newer release's topic: retry, then dead-letter
+            return f"no handler for topic {message.topic!r}", False
+        # Finish well inside the lease so no other worker reclaims a row still in flight.
+        timeout = self.settings.outbox_lease_secs * 0.8
+        try:
+            await asyncio.wait_for(handler(message, self.context), timeout=timeout)
+        except PermanentFailure as exc:
+            return _describe(exc), True
+        except TimeoutError:
+            return f"handler timed out after {timeout:g}s", False
+        except Exception as exc:
+            return _describe(exc), False
+        return None, False
+
+    async def _beat(self, error: str | None) -> None:
+        now = utcnow()
+        async with self.db.unit_of_work(bypass_rls=True) as uow:
+            await repository.record_heartbeat(
+                uow, job=LOOP_JOB, now=now, worker_id=self.worker_id, error=error
+            )
+        job_heartbeat_timestamp.labels(job=LOOP_JOB).set(now.timestamp())
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._loop(), name=f"servio-worker-{self.worker_id}")
+        logger.info("worker.started", worker_id=self.worker_id)
+
+    async def stop(self) -> None:
+        """Let the current pass finish (up to STOP_GRACE_SECS), then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(task, timeout=STOP_GRACE_SECS)
+        except TimeoutError:
+            logger.warning("worker.stop_timeout", worker_id=self.worker_id)
+        logger.info("worker.stopped", worker_id=self.worker_id)
+
+    async def _loop(self) -> None:
+        last_schedule_check = float("-inf")
+        failures = 0
+        while not self._stopping.is_set():
+            busy = False
+            tick = time.monotonic()
+            check_schedules = tick - last_schedule_check >= SCHEDULE_TICK_SECS
+            try:
+                result = await self.run_once(schedules=check_schedules)
+                if check_schedules:
+                    last_schedule_check = tick
+                busy = result.claimed >= self.settings.worker_batch_size
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception(
+                    "worker.pass_failed", worker_id=self.worker_id, consecutive_failures=failures
+                )
+            if busy:  # a full batch: more is probably waiting
+                await asyncio.sleep(0)
+                continue
+            # Back off (up to 30 poll intervals) while the database keeps failing.
+            pause = self.settings.worker_poll_interval_secs * min(2**failures, 30)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+
+
+async def run_worker_forever(settings: Settings) -> None:
+    """`servio worker`: run the loop until SIGTERM/SIGINT, then stop gracefully."""
+    from servio.kit.logging import configure_logging
+    from servio.kit.redis import create_redis
+    from servio.realtime.pubsub import create_pubsub
+
+    configure_logging(settings)
+    db = Database(
+        make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
+    )
+    redis = create_redis(settings)
+    pubsub = create_pubsub(settings, redis)
+    await pubsub.start()
+    worker = Worker(db, settings, pubsub=pubsub)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError, RuntimeError):  # not on Windows' default loop
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    await worker.start()
+    try:
+        await stop.wait()
+    finally:
+        for installed_sig in installed:
+            loop.remove_signal_handler(installed_sig)
+        await worker.stop()
+        await pubsub.close()
+        if redis is not None:
+            await redis.aclose()
+        await db.dispose()

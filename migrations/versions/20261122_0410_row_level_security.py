@@ -1,0 +1,104 @@
+"""row level security (PostgreSQL only)
+
+Every tenant-owned table gets a policy that shows and accepts only the rows of the tenant
+named by the transaction's `app.tenant_id` (set with `SET LOCAL` semantics by
+`UnitOfWork.set_tenant()`), unless the transaction switched `app.rls_bypass` on (login
+lookups, the worker, provider routes). FORCE makes the table owner subject to it too;
+superusers and roles with BYPASSRLS still skip it, so the application must connect as an
+ordinary role (see docs/tenancy.md).
+
+The audit log also gets a trigger refusing UPDATE and DELETE: it is append-only.
+
+A later migration that adds a tenant table repeats `_enable(table)` for it;
+`tests/platform/test_rls.py` fails for any table with a `tenant_id` column left without
+a policy.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+POLICY = "tenant_isolation"
+
+# (table, column holding the tenant id). `tenants` is keyed by its own id.
+TENANT_TABLES: tuple[tuple[str, str], ...] = (
+    ("tenants", "id"),
+    ("outlets", "tenant_id"),
+    ("staff_users", "tenant_id"),
+    ("staff_outlet_grants", "tenant_id"),
+    ("auth_sessions", "tenant_id"),
+    ("retired_refresh_tokens", "tenant_id"),
+    ("pin_attempts", "tenant_id"),
+    ("settings", "tenant_id"),
+    ("feature_flags", "tenant_id"),
+    ("audit_log", "tenant_id"),
+    ("idempotency_keys", "tenant_id"),
+    ("outbox", "tenant_id"),
+)
+
+
+def _predicate(column: str) -> str:
+    # NULLIF: an unset or empty app.tenant_id matches nothing (not even platform rows
+    # stored with tenant_id ''); missing_ok=true makes an unset variable read as NULL.
+    return (
+        f"({column} = NULLIF(current_setting('app.tenant_id', true), '') "
+        f"OR current_setting('app.rls_bypass', true) = 'on')"
+    )
+
+
+def _enable(table: str, column: str) -> None:
+    op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
+    predicate = _predicate(column)
+    op.execute(
+        f'CREATE POLICY {POLICY} ON "{table}" FOR ALL '
+        f"USING {predicate} WITH CHECK {predicate}"
+    )
+
+
+def _disable(table: str) -> None:
+    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
+    op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, column in TENANT_TABLES:
+        _enable(table, column)
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION servio_audit_log_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP
+                USING ERRCODE = 'insufficient_privilege';
+        END
+        $$
+        """
+    )
+    op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+    op.execute(
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION servio_audit_log_append_only()"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+    op.execute("DROP FUNCTION IF EXISTS servio_audit_log_append_only()")
+    for table, _column in reversed(TENANT_TABLES):
+        _disable(table)

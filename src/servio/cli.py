@@ -1,0 +1,112 @@
+"""`servio` command line: serve, worker, migrate, demo, provider tools."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from servio.config import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Servio platform CLI")
+provider_app = typer.Typer(no_args_is_help=True, help="Platform operator (super admin) tools")
+app.add_typer(provider_app, name="provider")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    """`sqlite+aiosqlite:///./var/servio.db` needs `./var` to exist."""
+    if url.startswith("sqlite") and ":///" in url:
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+@app.command()
+def migrate(revision: str = typer.Option("head", help="Alembic revision to upgrade to")) -> None:
+    """Apply database migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
+    from servio.kit.migrate import upgrade
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default PORT or 8000)"),
+    no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the worker loop here"),
+    workers: int = typer.Option(1, help="Number of API processes (use --no-worker with >1)"),
+) -> None:
+    """Serve API + web UI (+ the worker loop unless --no-worker)."""
+    import uvicorn
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.database_url)
+    if no_worker or workers > 1:
+        os.environ["EMBEDDED_WORKER"] = "false"
+        get_settings.cache_clear()
+    uvicorn.run(
+        "servio.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,  # the request middleware logs one structured line per request
+        proxy_headers=False,  # client IP resolution is ours (TRUSTED_PROXY_*), not uvicorn's
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the outbox worker and schedules (for scaled deployments)."""
+    from servio.worker.runner import run_worker_forever
+
+    asyncio.run(run_worker_forever(get_settings()))
+
+
+@app.command()
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts"),
+) -> None:
+    """Seed (idempotently) the "Demo Bistro" tenant and print its URLs and logins."""
+    from servio.demo import render_demo_text, seed_demo
+
+    settings = get_settings()
+    if settings.app_env == "prod":
+        typer.echo("refusing to seed demo data with APP_ENV=prod", err=True)
+        raise typer.Exit(2)
+    _ensure_sqlite_dir(settings.database_url)
+    info = asyncio.run(seed_demo(settings))
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+    else:
+        typer.echo(render_demo_text(info))
+
+
+@provider_app.command("create-admin")
+def create_admin(
+    email: str = typer.Option(..., prompt=True),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True,
+        envvar="SERVIO_PROVIDER_PASSWORD", help="Or set SERVIO_PROVIDER_PASSWORD",
+    ),
+) -> None:
+    """Create a platform operator (super admin) account."""
+    from servio.demo import create_provider_admin_cli
+
+    if len(password) < 12:
+        typer.echo("password must be at least 12 characters", err=True)
+        raise typer.Exit(2)
+    created = asyncio.run(create_provider_admin_cli(get_settings(), email, password))
+    typer.echo(f"provider admin {'created' if created else 'already exists'}: {email}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

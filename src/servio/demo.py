@@ -1,0 +1,161 @@
+"""The "Demo Bistro" seed behind `servio demo` and `make run`.
+
+Idempotent: running it again finds the same tenant by slug and resets the demo logins to the
+printed values, so what `make run` prints always works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from servio.auth.passwords import hash_password, hash_pin, pin_lookup
+from servio.config import Settings
+from servio.kit.db import Database, UnitOfWork, make_engine
+from servio.models import Outlet, ProviderAdmin, StaffOutletGrant, StaffUser, Tenant
+
+DEMO_SLUG = "demo-bistro"
+OWNER = {"name": "Asha Rao", "email": "owner@demo.servio.local", "password": "demo-owner-pass"}
+PROVIDER = {"email": "provider@demo.servio.local", "password": "demo-provider-pass"}
+FLOOR_STAFF = [
+    {"name": "Chitra", "role": "cashier", "pin": "2468"},
+    {"name": "Kiran", "role": "kitchen", "pin": "1357"},
+]
+OPEN_ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+async def _tenant_and_outlet(uow: UnitOfWork) -> tuple[Tenant, Outlet]:
+    tenant = (await uow.session.execute(
+        select(Tenant).where(Tenant.slug == DEMO_SLUG))).scalar_one_or_none()
+    if tenant is None:
+        tenant = Tenant(name="Demo Bistro", slug=DEMO_SLUG, plan="demo")
+        uow.session.add(tenant)
+        await uow.session.flush()
+    outlet = (await uow.session.execute(
+        select(Outlet).where(Outlet.tenant_id == tenant.id).order_by(Outlet.created_at)
+    )).scalars().first()
+    if outlet is None:
+        outlet = Outlet(
+            tenant_id=tenant.id, name="Demo Bistro", timezone="Asia/Kolkata", currency="INR",
+            locale="en", address="12 MG Road, Bengaluru 560001",
+            tax_profile={"gst_mode": "regular", "state_code": "KA"},
+            business_hours=OPEN_ALL_DAY,
+        )
+        uow.session.add(outlet)
+        await uow.session.flush()
+    return tenant, outlet
+
+
+async def _staff(uow: UnitOfWork, tenant: Tenant, outlet: Outlet, *, name: str,
+                 roles: list[str], email: str | None = None, password: str | None = None,
+                 pin: str | None = None) -> StaffUser:
+    query = select(StaffUser).where(StaffUser.tenant_id == tenant.id)
+    query = query.where(StaffUser.email == email) if email else query.where(
+        StaffUser.name == name, StaffUser.email.is_(None))
+    user = (await uow.session.execute(query)).scalar_one_or_none()
+    if user is None:
+        user = StaffUser(tenant_id=tenant.id, name=name, email=email, roles=roles)
+        uow.session.add(user)
+        await uow.session.flush()
+    user.roles, user.is_active, user.deactivated_at = roles, True, None
+    if password is not None:
+        user.password_hash = hash_password(password)
+    grant = (await uow.session.execute(select(StaffOutletGrant).where(
+        StaffOutletGrant.staff_id == user.id, StaffOutletGrant.outlet_id == outlet.id)
+    )).scalar_one_or_none()
+    if grant is None:
+        grant = StaffOutletGrant(tenant_id=tenant.id, staff_id=user.id, outlet_id=outlet.id)
+        uow.session.add(grant)
+    if pin is not None:
+        grant.pin_lookup = pin_lookup(outlet.id, pin)
+        grant.pin_hash = hash_pin(pin)
+    await uow.session.flush()
+    return user
+
+
+async def _provider(uow: UnitOfWork, email: str, password: str, *, reset: bool) -> bool:
+    admin = (await uow.session.execute(
+        select(ProviderAdmin).where(ProviderAdmin.email == email))).scalar_one_or_none()
+    if admin is None:
+        uow.session.add(ProviderAdmin(email=email, password_hash=hash_password(password)))
+        await uow.session.flush()
+        return True
+    if reset:
+        admin.password_hash, admin.is_active = hash_password(password), True
+    return False
+
+
+async def seed_demo(settings: Settings, database: Database | None = None) -> dict[str, Any]:
+    db = database or Database(make_engine(settings.database_url,
+                                          sqlite_synchronous=settings.sqlite_synchronous))
+    try:
+        async with db.unit_of_work(bypass_rls=True) as uow:
+            tenant, outlet = await _tenant_and_outlet(uow)
+            await _staff(uow, tenant, outlet, name=OWNER["name"], roles=["owner"],
+                         email=OWNER["email"], password=OWNER["password"])
+            for member in FLOOR_STAFF:
+                await _staff(uow, tenant, outlet, name=member["name"], roles=[member["role"]],
+                             pin=member["pin"])
+            await _provider(uow, PROVIDER["email"], PROVIDER["password"], reset=True)
+            tenant_id, outlet_id = tenant.id, outlet.id
+    finally:
+        if database is None:
+            await db.dispose()
+    return demo_info(settings, tenant_id, outlet_id)
+
+
+def demo_info(settings: Settings, tenant_id: str, outlet_id: str) -> dict[str, Any]:
+    """Exactly the `servio demo --json` shape from docs/api (later issues fill the lists)."""
+    base = settings.base_url
+    return {
+        "base_url": base,
+        "tenant_id": tenant_id,
+        "outlet_id": outlet_id,
+        "owner": {"email": OWNER["email"], "password": OWNER["password"]},
+        "staff": [{"name": s["name"], "role": s["role"], "pin": s["pin"]} for s in FLOOR_STAFF],
+        "provider": {"email": PROVIDER["email"], "password": PROVIDER["password"]},
+        "tables": [],
+        "rooms": [],
+        "counters": [],
+        "urls": {
+            "guest": f"{base}/",
+            "staff": f"{base}/staff",
+            "kds": f"{base}/kds",
+            "console": f"{base}/console",
+            "docs": f"{base}/docs",
+        },
+    }
+
+
+def render_demo_text(info: dict[str, Any]) -> str:
+    urls = info["urls"]
+    lines = [
+        "",
+        "Servio demo — Demo Bistro (Asia/Kolkata, INR, open around the clock)",
+        f"  Landing page    {info['base_url']}/",
+        f"  Console login   {info['base_url']}/login",
+        f"                  owner {info['owner']['email']} / {info['owner']['password']}",
+        f"  Staff grid      {urls['staff']}",
+        f"  Kitchen display {urls['kds']}",
+        f"  API docs        {urls['docs']}",
+        f"  Outlet ID       {info['outlet_id']}",
+        "  Staff PINs      " + " · ".join(
+            f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
+        f"  Provider admin  {info['provider']['email']} / {info['provider']['password']}",
+    ]
+    if info["tables"]:
+        lines.append("  Table QR links")
+        lines += [f"    {t['label']:<6} {t['qr_url']}" for t in info["tables"]]
+    else:
+        lines.append("  Table QR links  (tables arrive with outlet setup)")
+    return "\n".join(lines) + "\n"
+
+
+async def create_provider_admin_cli(settings: Settings, email: str, password: str) -> bool:
+    db = Database(make_engine(settings.database_url))
+    try:
+        async with db.unit_of_work(bypass_rls=True) as uow:
+            return await _provider(uow, email.strip().lower(), password, reset=False)
+    finally:
+        await db.dispose()

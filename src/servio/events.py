@@ -1,0 +1,88 @@
+"""The one registry of event names used across Servio: outbox rows, webhooks, alert rules,
+live pushes and audit actions refer to these names, so a typo is an import error instead of
+an event nobody receives. Add a name here (with its description) before using it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventName(StrEnum):
+    ORDER_PLACED = "order.placed"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_FIRED = "order.fired"
+    ORDER_FIRE_DELAYED = "order.fire_delayed"
+    ORDER_CANCELLED = "order.cancelled"
+    PAYMENT_VERIFIED = "payment.verified"
+    PAYMENT_REFUNDED = "payment.refunded"
+    INVOICE_ISSUED = "invoice.issued"
+    BILL_REQUESTED = "bill.requested"
+    TABLE_CLEANED = "table.cleaned"
+    TABLE_STATE_CHANGED = "table.state_changed"
+    SESSION_OPENED = "session.opened"
+    SESSION_CLOSED = "session.closed"
+    KDS_SLA_BREACH = "kds.sla_breach"
+    KDS_SLA_BREACH_OWNER = "kds.sla_breach.owner"
+    EXPO_PICKED = "expo.picked"
+    DAILY_PASS_ROTATED = "daily_pass.rotated"
+    STOCK_LOW = "stock.low"
+    SETTINGS_CHANGED = "settings.changed"
+    FLAG_CHANGED = "flag.changed"
+    OUTLET_UPDATED = "outlet.updated"
+    TENANT_CREATED = "tenant.created"
+    TENANT_MAINTENANCE_SCHEDULED = "tenant.maintenance_scheduled"
+    STAFF_LOGIN = "staff.login"
+    STAFF_LOGIN_FAILED = "staff.login_failed"
+    STAFF_LOGOUT = "staff.logout"
+    CASH_SESSION_CLOSED = "cash.session_closed"
+    APPROVAL_GRANTED = "approval.granted"
+    EXPORT_CREATED = "export.created"
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS[self]
+
+
+DESCRIPTIONS: dict[EventName, str] = {
+    EventName.ORDER_PLACED: "A guest or staff member submitted an order.",
+    EventName.ORDER_STATUS_CHANGED: "An order moved to another status (in_queue … completed).",
+    EventName.ORDER_FIRED: "The kitchen or external POS acknowledged an order (ticket number).",
+    EventName.ORDER_FIRE_DELAYED: "No acknowledgement within the firing watchdog; retrying.",
+    EventName.ORDER_CANCELLED: "An order was cancelled before it was served.",
+    EventName.PAYMENT_VERIFIED: "A payment was confirmed (cash, card, UPI reference, gateway).",
+    EventName.PAYMENT_REFUNDED: "Part or all of a payment was refunded.",
+    EventName.INVOICE_ISSUED: "An invoice received its number and became immutable.",
+    EventName.BILL_REQUESTED: "A guest or staff member asked for the bill of a table session.",
+    EventName.TABLE_CLEANED: "Housekeeping finished cleaning a table; it is open again.",
+    EventName.TABLE_STATE_CHANGED: "A table changed state (open, locked, cleaning, disabled).",
+    EventName.SESSION_OPENED: "A table session started (first scan of the table's QR).",
+    EventName.SESSION_CLOSED: "A table session closed (by staff or auto-closed when idle).",
+    EventName.KDS_SLA_BREACH: "A kitchen ticket passed the outlet's `kds_sla_secs`.",
+    EventName.KDS_SLA_BREACH_OWNER: "A kitchen ticket stayed breached long enough to alert "
+    "the owner.",
+    EventName.EXPO_PICKED: "Expo picked a ready ticket for service.",
+    EventName.DAILY_PASS_ROTATED: "The outlet's daily pass word was replaced (04:00 rota).",
+    EventName.STOCK_LOW: "An inventory item fell below its reorder level.",
+    EventName.SETTINGS_CHANGED: "A tenant default or outlet override of a setting changed.",
+    EventName.FLAG_CHANGED: "A feature flag was switched for a tenant or an outlet.",
+    EventName.OUTLET_UPDATED: "An outlet's profile (name, zone, hours, holidays…) changed.",
+    EventName.TENANT_CREATED: "The provider created a tenant with its first outlet and owner.",
+    EventName.TENANT_MAINTENANCE_SCHEDULED: "The provider set or cleared a tenant's "
+    "maintenance window.",
+    EventName.STAFF_LOGIN: "A staff member logged in (password, PIN or console).",
+    EventName.STAFF_LOGIN_FAILED: "A staff login attempt failed.",
+    EventName.STAFF_LOGOUT: "A staff login was ended (logout or revocation).",
+    EventName.CASH_SESSION_CLOSED: "A cash drawer session was counted and closed.",
+    EventName.APPROVAL_GRANTED: "A manager PIN approved a sensitive action.",
+    EventName.EXPORT_CREATED: "A data export was produced.",
+}
+
+
+def is_known_event(name: str) -> bool:
+    return name in EventName._value2member_map_
+
+
+def describe(name: str) -> str | None:
+    """The description of a registered event name, or None for an unknown one."""
+    return DESCRIPTIONS[EventName(name)] if is_known_event(name) else None

@@ -1,0 +1,95 @@
+"""Baseline security headers on every HTTP response, with a strict Content-Security-Policy
+carrying a fresh nonce per request (SEC-01).
+
+Templates put the nonce on inline `<script>`/`<style>` tags:
+`nonce="{{ request.state.csp_nonce }}"`.
+Headers the application already set win (a page that must be framed can say so itself).
+
+`/docs` and `/redoc` are FastAPI's stock pages: an inline bootstrap script plus Swagger UI /
+ReDoc from the jsDelivr CDN (ReDoc also Google Fonts and a blob: worker). Their CSP is
+relaxed for those paths only, to exactly those origins; without internet access the HTML
+still loads and the page shows without its CDN assets.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DOCS_PATHS = ("/docs", "/redoc")
+
+_DOCS_CSP = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def content_security_policy(nonce: str) -> str:
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+
+
+def is_docs_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in DOCS_PATHS)
+
+
+def security_headers(path: str, nonce: str, *, hsts: bool) -> list[tuple[str, str]]:
+    csp = _DOCS_CSP if is_docs_path(path) else content_security_policy(nonce)
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Content-Security-Policy", csp),
+    ]
+    if hsts:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
+
+
+def apply_security_headers(message: Message, scope: Scope, *, hsts: bool) -> None:
+    """Add the baseline headers to an `http.response.start` message (absent ones only)."""
+    nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
+    headers = MutableHeaders(scope=message)
+    for name, value in security_headers(scope.get("path", ""), nonce, hsts=hsts):
+        if name not in headers:
+            headers[name] = value
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["csp_nonce"] = new_nonce()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                apply_security_headers(message, scope, hsts=self.hsts)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,118 @@
+"""The web surfaces Servio offers and how far along each one is. The landing page, the
+console and the placeholder pages all read this list, so a surface's status is stated once
+and honestly: when a surface ships, its entry changes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SurfaceStatus = Literal["live", "preview", "planned"]
+
+_STATUS_LABELS: dict[SurfaceStatus, tuple[str, str]] = {
+    "live": ("Live", "badge-success"),
+    "preview": ("Preview", "badge-info"),
+    "planned": ("Later release", "badge-warning"),
+}
+
+
+@dataclass(frozen=True)
+class Surface:
+    key: str
+    title: str
+    href: str
+    icon: str
+    audience: str
+    summary: str
+    status: SurfaceStatus
+    coming: str = ""
+    path_label: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS[self.status][0]
+
+    @property
+    def badge_class(self) -> str:
+        return _STATUS_LABELS[self.status][1]
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    href: str
+    icon: str
+    summary: str
+
+
+SURFACES: tuple[Surface, ...] = (
+    Surface(
+        key="guest",
+        title="Guest ordering",
+        href="/guest",
+        icon="qr",
+        audience="Guests, on their phone",
+        path_label="Scan a table QR",
+        summary="Scan the table QR, see the menu, share a cart with the table and follow "
+        "the order as it cooks.",
+        status="planned",
+        coming="The guest web app opens from a table, room or counter QR code. It shows the "
+        "menu in under two seconds, keeps the cart across a dropped connection and lets "
+        "everyone at the table order together.",
+    ),
+    Surface(
+        key="staff",
+        title="Staff grid",
+        href="/staff",
+        icon="grid",
+        audience="Waiters and cashiers",
+        path_label="/staff",
+        summary="Live tables with timers and ticket numbers, the point of sale, payments "
+        "and the cash drawer.",
+        status="planned",
+        coming="Floor staff will see every table live with timers and ticket numbers, take "
+        "orders at the point of sale, take payments and close or restore table sessions.",
+    ),
+    Surface(
+        key="kds",
+        title="Kitchen display",
+        href="/kds",
+        icon="kitchen",
+        audience="Kitchen and expo",
+        path_label="/kds",
+        summary="Tickets per station the moment an order is fired, with SLA alerts.",
+        status="planned",
+        coming="Each station will get its tickets the moment an order is fired, bump items "
+        "from in progress to ready to served, and see SLA breaches as they happen.",
+    ),
+    Surface(
+        key="console",
+        title="Admin console",
+        href="/console",
+        icon="console",
+        audience="Owners and managers",
+        path_label="/console",
+        summary="Your business, outlets and account. Menu, tables, staff and reports "
+        "arrive here release by release.",
+        status="preview",
+    ),
+)
+
+OPS_LINKS: tuple[Link, ...] = (
+    Link(
+        "API documentation",
+        "/docs",
+        "book",
+        "Interactive OpenAPI documentation for the staff, admin and integration API.",
+    ),
+    Link("API reference", "/redoc", "book", "The same API as a readable reference."),
+    Link("Health", "/healthz", "pulse", "Liveness probe for load balancers and orchestrators."),
+    Link("Status", "/status.json", "signal", "Current service status and maintenance windows."),
+)
+
+
+def surface(key: str) -> Surface:
+    for item in SURFACES:
+        if item.key == key:
+            return item
+    raise LookupError(key)

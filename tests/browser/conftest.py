@@ -1,0 +1,243 @@
+"""Browser test harness: a real uvicorn server of the app on a free port, over a migrated
+temporary SQLite database seeded with a venue and its owner, driven by Playwright through
+Debian's `/usr/bin/chromium` (Playwright cannot download its own browsers here).
+
+- No Chromium → the tests are SKIPPED with a loud reason, unless `SERVIO_REQUIRE_BROWSER=1`
+  (CI sets it), which turns that into a failure. `SERVIO_CHROMIUM` overrides the path.
+- Tests carry `pytest.mark.browser` and `pytest.mark.xdist_group("browser")`, so under
+  `pytest -n 2 --dist loadgroup` they share one worker and therefore one server.
+- Each test gets a fresh browser profile (user data dir); screenshots go to
+  `test-artifacts/` at the repository root (gitignored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from servio.config import Settings
+from servio.kit.db import Database, make_test_engine
+from servio.kit.migrate import upgrade
+from servio.main import create_app
+from tests.conftest import TEST_SECRET
+from tests.fixtures.auth import DEFAULT_PASSWORD, make_staff
+from tests.fixtures.factories import make_tenant
+
+CHROMIUM = Path(os.environ.get("SERVIO_CHROMIUM", "/usr/bin/chromium"))
+REQUIRE_BROWSER = os.environ.get("SERVIO_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SERVER_START_TIMEOUT_S = 20.0
+
+# Collects `securitypolicyviolation` events in the page, before any page script runs.
+CSP_RECORDER = """
+window.__servioCspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__servioCspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    owner_name: str
+    owner_email: str
+    owner_password: str
+    tenant_name: str
+    outlet_name: str
+
+
+@dataclass
+class BrowserPage:
+    """A Playwright page plus everything it complained about."""
+
+    page: Any  # playwright.sync_api.Page (imported lazily: Playwright is a dev dependency)
+    base_url: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> Any:
+        return self.page.goto(self.base_url + path)
+
+    def csp_violations(self) -> list[str]:
+        found: list[str] = self.page.evaluate("window.__servioCspViolations || []")
+        return found
+
+    def assert_clean(self) -> None:
+        """No console errors, failed requests or CSP violations on the current page."""
+        problems = self.console_errors + self.failed_requests + self.csp_violations()
+        assert not problems, "the page logged problems:\n" + "\n".join(problems)
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def _require_chromium() -> Path:
+    if CHROMIUM.exists():
+        return CHROMIUM
+    reason = (
+        f"!!! BROWSER TESTS NOT RUN: {CHROMIUM} is missing. Install Debian's chromium "
+        "(`apt-get install chromium`, or `make browsers`) to run them."
+    )
+    if REQUIRE_BROWSER:
+        pytest.fail(reason + " SERVIO_REQUIRE_BROWSER=1 makes this a failure.", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def _seed(database_url: str) -> tuple[str, str, str, str]:
+    db = Database(make_test_engine(database_url))
+    try:
+        tenant, outlet = await make_tenant(
+            db, name="Harbour Café", outlet_name="Harbour Café Marina"
+        )
+        owner = await make_staff(
+            db, tenant, outlet, roles=["owner"], name="Asha Menon", email="asha@harbour.example"
+        )
+        assert owner.email is not None
+        return owner.name, owner.email, tenant.name, outlet.name
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    return _require_chromium()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_path: Path
+) -> Iterator[LiveServer]:
+    """The whole app (middleware, lifespan, pages) served by uvicorn in a thread."""
+    db_path = tmp_path_factory.mktemp("browser-db") / "servio.db"
+    database_url = f"sqlite+aiosqlite:///{db_path}"
+    upgrade(database_url)
+    owner_name, owner_email, tenant_name, outlet_name = asyncio.run(_seed(database_url))
+
+    settings = Settings(
+        app_env="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        embedded_worker=False,
+        session_cookie_secure=False,
+        log_format="text",
+        log_level="WARNING",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            ws="websockets-sansio",
+        )
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="servio-live-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start", pytrace=False)
+        time.sleep(0.05)  # waiting for a real server socket, not for app time
+    try:
+        yield LiveServer(
+            base_url=f"http://127.0.0.1:{port}",
+            owner_name=owner_name,
+            owner_email=owner_email,
+            owner_password=DEFAULT_PASSWORD,
+            tenant_name=tenant_name,
+            outlet_name=outlet_name,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver(chromium_path: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def browser_page(
+    playwright_driver: Any, chromium_path: Path, live_server: LiveServer, tmp_path: Path
+) -> Iterator[BrowserPage]:
+    """A fresh Chromium profile per test, recording console errors, failed requests and
+    CSP violations."""
+    profile = tmp_path / "chromium-profile"
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(chromium_path),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 860},
+        locale="en-GB",
+    )
+    context.add_init_script(CSP_RECORDER)
+    page = context.pages[0] if context.pages else context.new_page()
+    recorder = BrowserPage(page=page, base_url=live_server.base_url)
+    page.on(
+        "console",
+        lambda msg: recorder.console_errors.append(
+            f"console.{msg.type}: {msg.text} ({msg.location.get('url', '')})"
+        )
+        if msg.type == "error"
+        else None,
+    )
+    page.on("pageerror", lambda error: recorder.console_errors.append(f"page error: {error}"))
+    page.on(
+        "response",
+        lambda response: recorder.failed_requests.append(f"HTTP {response.status} {response.url}")
+        if response.status >= 400 and response.request.resource_type != "document"
+        else None,
+    )
+    page.on(
+        "requestfailed",
+        lambda request: recorder.failed_requests.append(
+            f"request failed: {request.url} {request.failure}"
+        ),
+    )
+    try:
+        yield recorder
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)

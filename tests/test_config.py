@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from servio.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+STRONG = "x" * 40
+
+
+def _prod(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_env": "prod",
+        "secret_key": STRONG,
+        "metrics_token": "metrics-token",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_env_example_lists_exactly_the_settings() -> None:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+    expected = {name.upper() for name in Settings.model_fields}
+    assert documented - expected == set(), "documented but unknown settings"
+    assert expected - documented == set(), "settings missing from .env.example"
+
+
+def test_production_accepts_real_secrets() -> None:
+    assert _prod().app_env == "prod"
+
+
+@pytest.mark.parametrize("secret", ["dev-secret-change-me", "change-me", "short"])
+def test_production_refuses_placeholder_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        _prod(secret_key=secret)
+
+
+def test_production_refuses_wildcard_cors_when_strict() -> None:
+    with pytest.raises(ValidationError, match="CORS_ORIGINS"):
+        _prod(strict_cors=True, cors_origins=["*"])
+    assert _prod(strict_cors=False, cors_origins=["*"]).cors_origins == ["*"]
+
+
+def test_production_requires_metrics_token() -> None:
+    with pytest.raises(ValidationError, match="METRICS_TOKEN"):
+        _prod(metrics_token="")
+    assert _prod(metrics_token="", metrics_enabled=False).metrics_enabled is False
+
+
+def test_development_tolerates_defaults() -> None:
+    assert Settings(_env_file=None).app_env == "dev"  # type: ignore[call-arg]
+
+
+def test_sources_precedence_env_over_dotenv_over_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "servio.json"
+    config.write_text(json.dumps({"PORT": 9100, "LOG_LEVEL": "DEBUG", "HOST": "0.0.0.0"}))
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LOG_LEVEL=WARNING\nPORT=9200\n")
+    monkeypatch.setenv("SERVIO_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PORT", "9300")
+    settings = Settings(_env_file=str(dotenv))  # type: ignore[call-arg]
+    assert settings.port == 9300  # environment wins
+    assert settings.log_level == "WARNING"  # then .env
+    assert settings.host == "0.0.0.0"  # then the config file
