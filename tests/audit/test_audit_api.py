@@ -15,22 +15,38 @@ pytestmark = pytest.mark.backends
 
 
 def _actor(world: World) -> StaffActor:
-    return StaffActor(user_id=world.owner.id, tenant_id=world.tenant.id,
-                      outlet_id=world.outlet.id, roles=("owner",), permissions=frozenset(),
-                      session_id="s")
+    return StaffActor(
+        user_id=world.owner.id,
+        tenant_id=world.tenant.id,
+        outlet_id=world.outlet.id,
+        roles=("owner",),
+        permissions=frozenset(),
+        session_id="s",
+    )
 
 
-async def _record(db: Database, world: World, n: int, clock: FrozenClock,
-                  action: str = "order.placed") -> None:
+async def _record(
+    db: Database, world: World, n: int, clock: FrozenClock, action: str = "order.placed"
+) -> None:
     async with db.unit_of_work(tenant_id=world.tenant.id) as uow:
         for i in range(n):
             clock.advance(seconds=1)
-            await audit.record(uow, _actor(world), action, subject_type="order",
-                               subject_id=f"order-{i}", after={"n": i, "otp": "123456"})
+            await audit.record(
+                uow,
+                _actor(world),
+                action,
+                subject_type="order",
+                subject_id=f"order-{i}",
+                after={"n": i, "otp": "123456"},
+            )
 
 
 async def test_audit_log_pages_newest_first_with_filters(
-    backend: str, client: httpx.AsyncClient, db: Database, clock: FrozenClock, world: World,
+    backend: str,
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    world: World,
     other: World,
 ) -> None:
     await _record(db, world, 5, clock)
@@ -49,11 +65,13 @@ async def test_audit_log_pages_newest_first_with_filters(
         url = f"/api/v1/audit?action=order.placed&limit=2&cursor={cursor}" if cursor else ""
     assert seen == [f"order-{i}" for i in (4, 3, 2, 1, 0)]
 
-    one = (await client.get("/api/v1/audit?subject_id=order-2",
-                            headers=world.headers)).json()["items"]
+    one = (await client.get("/api/v1/audit?subject_id=order-2", headers=world.headers)).json()[
+        "items"
+    ]
     assert len(one) == 1
     assert one[0]["after"] == {"n": 2, "otp": "[redacted]"}
-    assert one[0]["actor_type"] == "staff" and one[0]["actor_id"] == world.owner.id
+    assert one[0]["actor_type"] == "staff"
+    assert one[0]["actor_id"] == world.owner.id
 
     everything = (await client.get("/api/v1/audit", headers=world.headers)).json()["items"]
     assert sum(e["action"] == "order.placed" for e in everything) == 5

@@ -228,3 +228,34 @@ async def test_logout_revokes_access_and_refresh_tokens(
     assert refresh.status_code == 401
     # Only that login ended; the user's other session still works.
     assert (await client.get("/api/v1/staff/me", headers=other_login)).status_code == 200
+
+
+async def test_logins_are_rate_limited_per_ip(
+    backend: str, db: Database, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    tenant, outlet = await make_tenant(db)
+    owner = await make_staff(db, tenant, outlet, roles=["owner"])
+
+    replies = [await _login(client, owner.email, f"guess-{i}") for i in range(11)]
+
+    assert [r.status_code for r in replies] == [401] * 10 + [429]
+    assert problem(replies[-1])["code"] == "RATE_LIMIT"
+    assert int(replies[-1].headers["Retry-After"]) > 0
+
+
+async def test_failed_logins_leave_no_secrets_in_the_logs(
+    backend: str, db: Database, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant, outlet = await make_tenant(db)
+    owner = await make_staff(db, tenant, outlet, roles=["owner"], pin="4455")
+    caplog.set_level("INFO")
+
+    await _login(client, owner.email, "Tr0ub4dor&3-secret")
+    await _login(client, "ghost@test.example", "Tr0ub4dor&3-secret")
+    await client.post("/api/v1/auth/pin-login", json={"outlet_id": outlet.id, "pin": "9876"})
+
+    assert "auth.login_failed" in caplog.text
+    assert "auth.pin_failed" in caplog.text
+    assert "Tr0ub4dor" not in caplog.text
+    assert "9876" not in caplog.text
+    assert "ghost@test.example" not in caplog.text

@@ -76,6 +76,28 @@ class BrowserPage:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
 
+    def listen(self) -> None:
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+        self.page.on("response", self._on_response)
+        self.page.on("requestfailed", self._on_request_failed)
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.console_errors.append(f"console.error: {message.text} ({where})")
+
+    def _on_response(self, response: Any) -> None:
+        # Documents may answer 4xx on purpose (a re-rendered form); sub-resources may not.
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.failed_requests.append(f"HTTP {response.status} {response.url}")
+
+    def _on_request_failed(self, request: Any) -> None:
+        # ERR_ABORTED is the browser cancelling loads because the test navigated on; real
+        # failures (refused, reset, blocked) are recorded.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.failed_requests.append(f"request failed: {request.url} {request.failure}")
+
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base_url + path)
 
@@ -189,8 +211,10 @@ def live_server(
         sock.close()
 
 
-@pytest.fixture(scope="session")
-def playwright_driver(chromium_path: Path) -> Iterator[Any]:
+@pytest.fixture
+def playwright_driver(chromium_path: Path, live_server: LiveServer) -> Iterator[Any]:
+    """Per test, not per session: while the sync API is active its event loop counts as
+    running in this thread, which would break `asyncio.run()` in any later test."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -215,27 +239,7 @@ def browser_page(
     context.add_init_script(CSP_RECORDER)
     page = context.pages[0] if context.pages else context.new_page()
     recorder = BrowserPage(page=page, base_url=live_server.base_url)
-    page.on(
-        "console",
-        lambda msg: recorder.console_errors.append(
-            f"console.{msg.type}: {msg.text} ({msg.location.get('url', '')})"
-        )
-        if msg.type == "error"
-        else None,
-    )
-    page.on("pageerror", lambda error: recorder.console_errors.append(f"page error: {error}"))
-    page.on(
-        "response",
-        lambda response: recorder.failed_requests.append(f"HTTP {response.status} {response.url}")
-        if response.status >= 400 and response.request.resource_type != "document"
-        else None,
-    )
-    page.on(
-        "requestfailed",
-        lambda request: recorder.failed_requests.append(
-            f"request failed: {request.url} {request.failure}"
-        ),
-    )
+    recorder.listen()
     try:
         yield recorder
     finally:

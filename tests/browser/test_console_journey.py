@@ -50,7 +50,7 @@ def test_owner_signs_in_from_the_landing_page_and_reaches_the_console(
     assert "servio_csrf=" in page.evaluate("document.cookie")  # but can read the CSRF token
 
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/$"), wait_until="load")
     browser_page.goto("/console")
     page.wait_for_url(re.compile(r"/login\?next=/console$"))
     browser_page.assert_clean()

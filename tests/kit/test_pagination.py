@@ -38,7 +38,8 @@ def test_build_page_uses_the_look_ahead_row_only_to_know_there_is_more() -> None
     rows = [(3, "c"), (2, "b"), (1, "a")]
     items, cursor = build_page(rows, limit=2, key=lambda r: r)
     assert items == [(3, "c"), (2, "b")]
-    assert cursor is not None and decode_cursor(cursor).id == "b"
+    assert cursor is not None
+    assert decode_cursor(cursor).id == "b"
     assert build_page(rows, limit=3, key=lambda r: r) == (rows, None)
     assert MAX_LIMIT == 200
 

@@ -86,10 +86,10 @@ async def test_not_ready_when_the_schema_is_behind_head(tmp_path: Path, settings
     assert problem(response)["checks"]["migrations"]["ok"] is False
 
 
-async def test_not_ready_when_the_database_is_unreachable(
-    tmp_path: Path, settings: Settings
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+async def test_not_ready_when_the_database_is_unreachable(settings: Settings) -> None:
+    # Nothing listens on port 1: the connection is refused at once. (A SQLite file in a
+    # missing directory would do too, but aiosqlite leaks its worker thread on that path.)
+    url = "postgresql+asyncpg://servio@127.0.0.1:1/servio"
     database = Database(make_test_engine(url))
     app = create_app(
         settings.model_copy(update={"database_url": url}), database=database, run_worker=False

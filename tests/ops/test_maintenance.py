@@ -17,6 +17,7 @@ from servio.ops.maintenance import (
     TENANT_CACHE_SECONDS,
     check_tenant_maintenance,
     forget_tenant_maintenance,
+    is_exempt,
 )
 from tests.conftest import problem
 from tests.fixtures.factories import make_tenant
@@ -118,3 +119,22 @@ async def test_tenant_window_is_cached_briefly(
     forget_tenant_maintenance(tenant.id)  # what the provider API does after a change
     async with db.unit_of_work(bypass_rls=True) as uow:
         await check_tenant_maintenance(uow, tenant.id)
+
+
+@pytest.mark.parametrize(
+    ("path", "exempt"),
+    [
+        ("/api/v1/provider/tenants/01JD3Q5ZK7M0V6Y2T4X8N1B9CE/maintenance", True),
+        ("/api/v1/auth/login", True),
+        ("/api/v1/auth/pin-login", False),
+        ("/healthz", True),
+        ("/healthcheck", False),
+        ("/console/tenants", True),
+        ("/consoles", False),
+        ("/static/app.css", True),
+        ("/api/v1/orders", False),
+        ("/ws", False),
+    ],
+)
+def test_exempt_paths(path: str, exempt: bool) -> None:
+    assert is_exempt(path) is exempt

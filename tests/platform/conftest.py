@@ -46,8 +46,9 @@ async def other(db: Database) -> World:
 async def provider_headers(db: Database, client: httpx.AsyncClient) -> dict[str, str]:
     async with db.unit_of_work(bypass_rls=True) as uow:
         await auth_service.create_provider_admin(uow, PROVIDER_EMAIL, PROVIDER_PASSWORD)
-    response = await client.post("/api/v1/provider/auth/login",
-                                 json={"email": PROVIDER_EMAIL, "password": PROVIDER_PASSWORD})
+    response = await client.post(
+        "/api/v1/provider/auth/login", json={"email": PROVIDER_EMAIL, "password": PROVIDER_PASSWORD}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -27,8 +27,12 @@ async def test_flag_view_starts_from_the_catalogue_defaults(
     view = r.json()
     assert {f["name"] for f in view["items"]} == set(FLAGS)
     assert _flag(view, QR_ORDERING) == {
-        "name": QR_ORDERING, "enabled": True, "source": "default", "default": True,
-        "description": FLAGS[QR_ORDERING].description}
+        "name": QR_ORDERING,
+        "enabled": True,
+        "source": "default",
+        "default": True,
+        "description": FLAGS[QR_ORDERING].description,
+    }
     assert _flag(view, FLAG_HAPPY_HOUR)["enabled"] is False
 
 
@@ -37,7 +41,9 @@ async def test_outlet_flag_beats_tenant_flag_beats_default(
 ) -> None:
     url = f"/api/v1/flags/{FLAG_HAPPY_HOUR}"
     r = await client.put(url, headers=world.headers, json={"enabled": True, "scope": "tenant"})
-    assert r.status_code == 200 and r.json()["source"] == "tenant" and r.json()["enabled"]
+    assert r.status_code == 200
+    assert r.json()["source"] == "tenant"
+    assert r.json()["enabled"]
     r = await client.put(url, headers=world.headers, json={"enabled": False, "scope": "outlet"})
     assert (r.json()["enabled"], r.json()["source"]) == (False, "outlet")
     # Writing the same scope twice updates the one row (no duplicate tenant row either).
@@ -54,20 +60,25 @@ async def test_outlet_flag_beats_tenant_flag_beats_default(
 
     r = await client.delete(f"{url}?scope=outlet", headers=world.headers)
     assert (r.json()["enabled"], r.json()["source"]) == (True, "tenant")
-    assert problem(await client.delete(f"{url}?scope=outlet", headers=world.headers))["code"] \
+    assert (
+        problem(await client.delete(f"{url}?scope=outlet", headers=world.headers))["code"]
         == "NOT_FOUND"
+    )
 
-    audit = (await client.get(f"/api/v1/audit?action=flag.changed&subject_id={FLAG_HAPPY_HOUR}",
-                              headers=world.headers)).json()["items"]
+    audit = (
+        await client.get(
+            f"/api/v1/audit?action=flag.changed&subject_id={FLAG_HAPPY_HOUR}", headers=world.headers
+        )
+    ).json()["items"]
     assert audit[-1]["before"] == {"scope": "tenant", "enabled": False}
     assert audit[-1]["after"] == {"scope": "tenant", "enabled": True}
     assert len(audit) == 4
 
 
-async def test_unknown_flag_is_422(backend: str, client: httpx.AsyncClient,
-                                   world: World) -> None:
-    r = await client.put("/api/v1/flags/FLAG_NOPE", headers=world.headers,
-                         json={"enabled": True, "scope": "tenant"})
+async def test_unknown_flag_is_422(backend: str, client: httpx.AsyncClient, world: World) -> None:
+    r = await client.put(
+        "/api/v1/flags/FLAG_NOPE", headers=world.headers, json={"enabled": True, "scope": "tenant"}
+    )
     assert (r.status_code, problem(r)["code"]) == (422, "UNKNOWN_FLAG")
 
 
@@ -77,16 +88,22 @@ async def test_managers_see_flags_but_only_owners_and_admins_switch_them(
     manager = await make_staff(db, world.tenant, world.outlet, roles=["manager"])
     headers = await staff_headers(db, manager, outlet_id=world.outlet.id)
     assert (await client.get("/api/v1/flags", headers=headers)).status_code == 200
-    r = await client.put(f"/api/v1/flags/{FLAG_HAPPY_HOUR}", headers=headers,
-                         json={"enabled": True, "scope": "outlet"})
+    r = await client.put(
+        f"/api/v1/flags/{FLAG_HAPPY_HOUR}",
+        headers=headers,
+        json={"enabled": True, "scope": "outlet"},
+    )
     assert r.status_code == 403
 
 
 async def test_flags_of_another_tenant_do_not_apply(
     backend: str, client: httpx.AsyncClient, db: Database, world: World, other: World
 ) -> None:
-    await client.put(f"/api/v1/flags/{FLAG_HAPPY_HOUR}", headers=other.headers,
-                     json={"enabled": True, "scope": "tenant"})
+    await client.put(
+        f"/api/v1/flags/{FLAG_HAPPY_HOUR}",
+        headers=other.headers,
+        json={"enabled": True, "scope": "tenant"},
+    )
     view = (await client.get("/api/v1/flags", headers=world.headers)).json()
     assert _flag(view, FLAG_HAPPY_HOUR)["source"] == "default"
     async with db.unit_of_work(tenant_id=world.tenant.id) as uow:

@@ -25,10 +25,12 @@ def _postgres_only(backend: str) -> None:
 
 async def _grant_test_role(db: Database) -> None:
     async with db.engine.begin() as conn:
-        await conn.execute(text(
-            "DO $$ BEGIN CREATE ROLE servio_rls_test NOLOGIN; "
-            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-        ))
+        await conn.execute(
+            text(
+                "DO $$ BEGIN CREATE ROLE servio_rls_test NOLOGIN; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+        )
         await conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {ROLE}"))
         await conn.execute(text(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ROLE}"))
 
@@ -47,8 +49,12 @@ async def test_policies_show_only_the_scoped_tenant(backend: str, db: Database) 
     a, outlet_a = await make_tenant(db, name="A")
     b, outlet_b = await make_tenant(db, name="B")
     async with db.unit_of_work(bypass_rls=True) as uow:
-        uow.session.add_all([Setting(tenant_id=a.id, key="kds_sla_secs", value=600),
-                             Setting(tenant_id=b.id, key="kds_sla_secs", value=300)])
+        uow.session.add_all(
+            [
+                Setting(tenant_id=a.id, key="kds_sla_secs", value=600),
+                Setting(tenant_id=b.id, key="kds_sla_secs", value=300),
+            ]
+        )
     await _grant_test_role(db)
 
     async with db.unit_of_work() as uow:  # no tenant set at all
@@ -84,12 +90,15 @@ async def test_policy_refuses_writing_rows_of_another_tenant(backend: str, db: D
     b, _ = await make_tenant(db, name="B")
     await _grant_test_role(db)
 
-    with pytest.raises(DBAPIError, match="row-level security"):
+    async def plant_in_b_while_scoped_to_a() -> None:
         async with db.unit_of_work() as uow:
             await _as_app_role(uow)
             await uow.set_tenant(a.id)
             uow.session.add(Outlet(tenant_id=b.id, name="Planted"))
             await uow.session.flush()
+
+    with pytest.raises(DBAPIError, match="row-level security"):
+        await plant_in_b_while_scoped_to_a()
 
     async with db.unit_of_work() as uow:  # its own tenant is fine
         await _as_app_role(uow)
@@ -104,8 +113,10 @@ async def test_every_tenant_table_has_a_forced_policy(backend: str, db: Database
     """A new table with a `tenant_id` column must get the policy in a migration."""
     _postgres_only(backend)
     async with db.engine.connect() as conn:
-        rows = (await conn.execute(text(
-            """
+        rows = (
+            await conn.execute(
+                text(
+                    """
             SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                    EXISTS (SELECT 1 FROM pg_policies p
                            WHERE p.tablename = c.relname AND p.policyname = 'tenant_isolation')
@@ -115,8 +126,11 @@ async def test_every_tenant_table_has_a_forced_policy(backend: str, db: Database
                           WHERE col.table_schema = 'public' AND col.table_name = c.relname
                             AND col.column_name = 'tenant_id'))
             """
-        ))).all()
-    unprotected = sorted(name for name, enabled, forced, policy in rows
-                         if not (enabled and forced and policy))
+                )
+            )
+        ).all()
+    unprotected = sorted(
+        name for name, enabled, forced, policy in rows if not (enabled and forced and policy)
+    )
     assert len(rows) >= 11
     assert unprotected == [], f"tables without row-level security: {unprotected}"

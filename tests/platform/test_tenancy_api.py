@@ -24,67 +24,91 @@ async def test_tenant_and_outlets_of_the_caller(
     first = await client.get("/api/v1/outlets?limit=1", headers=world.headers)
     assert first.status_code == 200
     page = first.json()
-    assert [o["id"] for o in page["items"]] == [branch.id] and page["next_cursor"]
-    second = (await client.get(f"/api/v1/outlets?limit=1&cursor={page['next_cursor']}",
-                               headers=world.headers)).json()
+    assert [o["id"] for o in page["items"]] == [branch.id]
+    assert page["next_cursor"]
+    second = (
+        await client.get(
+            f"/api/v1/outlets?limit=1&cursor={page['next_cursor']}", headers=world.headers
+        )
+    ).json()
     assert [o["id"] for o in second["items"]] == [world.outlet.id]
     assert second["next_cursor"] is None
 
     r = await client.get(f"/api/v1/outlets/{world.outlet.id}", headers=world.headers)
-    assert r.json()["name"] == "Spice Route Main" and r.headers["etag"] == '"1"'
+    assert r.json()["name"] == "Spice Route Main"
+    assert r.headers["etag"] == '"1"'
 
 
 async def test_patch_outlet_validates_and_bumps_the_version(
     backend: str, client: httpx.AsyncClient, world: World
 ) -> None:
     url = f"/api/v1/outlets/{world.outlet.id}"
-    body = {"name": "Spice Route Indiranagar", "timezone": "Asia/Dubai", "currency": "AED",
-            "locale": "en-IN", "address": "12 Main Rd",
-            "business_hours": {"sun": [["18:00", "23:30"]], "mon": [["18:00", "02:00"],
-                                                                     ["11:00", "15:00"]]},
-            "holidays": ["2026-12-25", "2026-01-26", "2026-12-25"]}
+    body = {
+        "name": "Spice Route Indiranagar",
+        "timezone": "Asia/Dubai",
+        "currency": "AED",
+        "locale": "en-IN",
+        "address": "12 Main Rd",
+        "business_hours": {
+            "sun": [["18:00", "23:30"]],
+            "mon": [["18:00", "02:00"], ["11:00", "15:00"]],
+        },
+        "holidays": ["2026-12-25", "2026-01-26", "2026-12-25"],
+    }
     r = await client.patch(url, headers={**world.headers, "If-Match": '"1"'}, json=body)
     assert r.status_code == 200, r.text
     outlet = r.json()
-    assert outlet["version"] == 2 and r.headers["etag"] == '"2"'
-    assert (outlet["timezone"], outlet["currency"], outlet["locale"]) == ("Asia/Dubai", "AED",
-                                                                          "en-IN")
+    assert outlet["version"] == 2
+    assert r.headers["etag"] == '"2"'
+    assert (outlet["timezone"], outlet["currency"], outlet["locale"]) == (
+        "Asia/Dubai",
+        "AED",
+        "en-IN",
+    )
     assert list(outlet["business_hours"]) == ["mon", "sun"]  # normalised to week order
     assert outlet["business_hours"]["mon"] == [["11:00", "15:00"], ["18:00", "02:00"]]
     assert outlet["holidays"] == ["2026-01-26", "2026-12-25"]
 
-    stale = await client.patch(url, headers={**world.headers, "If-Match": "1"},
-                               json={"name": "Lost update"})
+    stale = await client.patch(
+        url, headers={**world.headers, "If-Match": "1"}, json={"name": "Lost update"}
+    )
     assert (stale.status_code, problem(stale)["code"]) == (412, "VERSION_MISMATCH")
-    assert (await client.get(url, headers=world.headers)).json()["name"] == \
-        "Spice Route Indiranagar"
+    assert (await client.get(url, headers=world.headers)).json()[
+        "name"
+    ] == "Spice Route Indiranagar"
 
-    audit = (await client.get(f"/api/v1/audit?action=outlet.updated&subject_id="
-                              f"{world.outlet.id}", headers=world.headers)).json()["items"]
+    audit = (
+        await client.get(
+            f"/api/v1/audit?action=outlet.updated&subject_id={world.outlet.id}",
+            headers=world.headers,
+        )
+    ).json()["items"]
     assert len(audit) == 1
     assert audit[0]["before"]["timezone"] == "Asia/Kolkata"
     assert audit[0]["after"]["timezone"] == "Asia/Dubai"
     assert audit[0]["before"]["name"] == "Spice Route Main"
 
 
-@pytest.mark.parametrize("patch", [
-    {"timezone": "Mars/Olympus_Mons"},
-    {"currency": "XYZ"},
-    {"currency": "inr"},
-    {"locale": "english"},
-    {"name": ""},
-    {"business_hours": {"mon": [["09:00", "17:00"], ["16:00", "20:00"]]}},
-    {"business_hours": {"funday": [["09:00", "17:00"]]}},
-    {"business_hours": {"mon": [["9am", "5pm"]]}},
-    {"holidays": ["25/12/2026"]},
-    {"tenant_id": "01JDFAKE000000000000000000"},
-    {"version": 99},
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"timezone": "Mars/Olympus_Mons"},
+        {"currency": "XYZ"},
+        {"currency": "inr"},
+        {"locale": "english"},
+        {"name": ""},
+        {"business_hours": {"mon": [["09:00", "17:00"], ["16:00", "20:00"]]}},
+        {"business_hours": {"funday": [["09:00", "17:00"]]}},
+        {"business_hours": {"mon": [["9am", "5pm"]]}},
+        {"holidays": ["25/12/2026"]},
+        {"tenant_id": "01JDFAKE000000000000000000"},
+        {"version": 99},
+    ],
+)
 async def test_patch_outlet_rejects_invalid_fields(
     backend: str, client: httpx.AsyncClient, world: World, patch: dict[str, Any]
 ) -> None:
-    r = await client.patch(f"/api/v1/outlets/{world.outlet.id}", headers=world.headers,
-                           json=patch)
+    r = await client.patch(f"/api/v1/outlets/{world.outlet.id}", headers=world.headers, json=patch)
     assert r.status_code == 422, r.text
     assert problem(r)["code"] == "VALIDATION_ERROR"
 
@@ -107,10 +131,12 @@ async def test_outlet_bound_staff_see_only_their_outlets(
 async def test_provider_creates_a_tenant_whose_owner_can_log_in(
     backend: str, client: httpx.AsyncClient, provider_headers: dict[str, str]
 ) -> None:
-    body = {"name": "Café Ümit & Sons", "plan": "growth",
-            "outlet": {"name": "Ümit Koramangala", "timezone": "Asia/Kolkata"},
-            "owner": {"name": "Ümit", "email": "Umit@Example.com",
-                      "password": "a-long-owner-password"}}
+    body = {
+        "name": "Café Ümit & Sons",
+        "plan": "growth",
+        "outlet": {"name": "Ümit Koramangala", "timezone": "Asia/Kolkata"},
+        "owner": {"name": "Ümit", "email": "Umit@Example.com", "password": "a-long-owner-password"},
+    }
     r = await client.post("/api/v1/provider/tenants", headers=provider_headers, json=body)
     assert r.status_code == 201, r.text
     made = r.json()
@@ -124,14 +150,19 @@ async def test_provider_creates_a_tenant_whose_owner_can_log_in(
     assert [o["id"] for o in outlets] == [made["outlet"]["id"]]
     audit = (await client.get("/api/v1/audit?action=tenant.created", headers=owner)).json()
     entry = audit["items"][0]
-    assert entry["actor_type"] == "provider" and entry["after"]["owner_id"] == made["owner_id"]
+    assert entry["actor_type"] == "provider"
+    assert entry["after"]["owner_id"] == made["owner_id"]
     assert "a-long-owner-password" not in str(audit)
 
-    again = await client.post("/api/v1/provider/tenants", headers=provider_headers,
-                              json={**body, "owner": {**body["owner"], "email": "x@y.example"}})
+    again = await client.post(
+        "/api/v1/provider/tenants",
+        headers=provider_headers,
+        json={**body, "owner": {**body["owner"], "email": "x@y.example"}},
+    )
     assert (again.status_code, problem(again)["code"]) == (409, "SLUG_TAKEN")
-    clash = await client.post("/api/v1/provider/tenants", headers=provider_headers,
-                              json={**body, "slug": "umit-2"})
+    clash = await client.post(
+        "/api/v1/provider/tenants", headers=provider_headers, json={**body, "slug": "umit-2"}
+    )
     assert (clash.status_code, problem(clash)["code"]) == (409, "EMAIL_TAKEN")
 
     listed = (await client.get("/api/v1/provider/tenants", headers=provider_headers)).json()
@@ -149,11 +180,15 @@ async def test_provider_schedules_maintenance(
     assert naive.status_code == 422
     r = await client.put(url, headers=provider_headers, json={"until": None})
     assert r.json()["maintenance_until"] is None
-    missing = await client.put("/api/v1/provider/tenants/01JDNOPE000000000000000000/maintenance",
-                               headers=provider_headers, json={"until": None})
+    missing = await client.put(
+        "/api/v1/provider/tenants/01JDNOPE000000000000000000/maintenance",
+        headers=provider_headers,
+        json={"until": None},
+    )
     assert missing.status_code == 404
-    audit = (await client.get("/api/v1/audit?action=tenant.maintenance_scheduled",
-                              headers=world.headers)).json()["items"]
+    audit = (
+        await client.get("/api/v1/audit?action=tenant.maintenance_scheduled", headers=world.headers)
+    ).json()["items"]
     assert [e["after"]["maintenance_until"] for e in audit] == [None, "2026-11-23T02:00:00Z"]
 
 
@@ -162,6 +197,9 @@ async def test_staff_tokens_cannot_call_provider_routes(
 ) -> None:
     r = await client.get("/api/v1/provider/tenants", headers=world.headers)
     assert r.status_code in (401, 403)
-    r = await client.put(f"/api/v1/provider/tenants/{world.tenant.id}/maintenance",
-                         headers=world.headers, json={"until": None})
+    r = await client.put(
+        f"/api/v1/provider/tenants/{world.tenant.id}/maintenance",
+        headers=world.headers,
+        json={"until": None},
+    )
     assert r.status_code in (401, 403)

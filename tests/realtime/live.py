@@ -23,8 +23,9 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=2)
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await eventually(lambda: server.started, what="uvicorn start")
@@ -35,42 +36,44 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         sock.close()
 
 
-async def eventually(check: Callable[[], bool], *, what: str, timeout: float = WAIT) -> None:
+async def eventually(check: Callable[[], bool], *, what: str, within: float = WAIT) -> None:
     """Wait (bounded) for something another task or process does."""
-    async with asyncio.timeout(timeout):
-        while not check():
+    async with asyncio.timeout(within):
+        while not check():  # noqa: ASYNC110 - polls state owned by other code
             await asyncio.sleep(0.01)
 
 
-async def recv_json(ws: ClientConnection, timeout: float = WAIT) -> dict[str, Any]:
+async def recv_json(ws: ClientConnection, within: float = WAIT) -> dict[str, Any]:
     import orjson
 
-    raw = await asyncio.wait_for(ws.recv(), timeout)
+    raw = await asyncio.wait_for(ws.recv(), within)
     message: dict[str, Any] = orjson.loads(raw)
     return message
 
 
-async def recv_type(ws: ClientConnection, type_: str, timeout: float = WAIT) -> dict[str, Any]:
+async def recv_type(ws: ClientConnection, type_: str, within: float = WAIT) -> dict[str, Any]:
     """The next message of `type_`, skipping heartbeats."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
-            message = await recv_json(ws, timeout)
+            message = await recv_json(ws, within)
             if message["type"] == type_:
                 return message
             assert message["type"] == "ping", message
 
 
-async def close_code(ws: ClientConnection, timeout: float = WAIT) -> int:
+async def close_code(ws: ClientConnection, within: float = WAIT) -> int:
     """Read until the server closes; the close code it sent."""
     from websockets.exceptions import ConnectionClosed
 
-    async with asyncio.timeout(timeout):
+    received = None
+    async with asyncio.timeout(within):
         try:
             while True:
                 await ws.recv()
         except ConnectionClosed as closed:
-            assert closed.rcvd is not None, "closed without a close frame"
-            return closed.rcvd.code
+            received = closed.rcvd
+    assert received is not None, "closed without a close frame"
+    return received.code
 
 
 Waiter = Callable[[], Awaitable[None]]
@@ -81,8 +84,9 @@ class StalledClient:
     link. (Library clients keep draining the socket into memory, so they cannot be slow.)
     Uses the `websockets` sans-I/O protocol over a raw TCP stream."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 protocol: Any) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: Any
+    ) -> None:
         self.reader, self.writer, self.protocol = reader, writer, protocol
         self.texts: list[str] = []
 
@@ -121,9 +125,9 @@ class StalledClient:
         await self._flush()
         return bool(data)
 
-    async def drain_until_closed(self, timeout: float = WAIT * 2) -> int | None:
+    async def drain_until_closed(self, within: float = WAIT * 2) -> int | None:
         """Read everything the server sent; the close code it ended with."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while await self._read_some():
                 pass
         self.writer.close()

@@ -19,21 +19,24 @@ class Boom(Exception):
 
 
 @pytest.mark.backends
-async def test_published_only_after_commit(backend: str, db: Database,
-                                           clock: FrozenClock) -> None:
+async def test_published_only_after_commit(backend: str, db: Database, clock: FrozenClock) -> None:
     bus = InProcessPubSub()
     async with bus.subscribe("outlet:O:staff") as sub:
         async with db.unit_of_work() as uow:
             publish_after_commit(uow, bus, "outlet:O:staff", ALERT, {"kind": "announcement"})
             assert len(sub) == 0  # nothing while the transaction is open
         message = await asyncio.wait_for(sub.get(), 1)
-    assert message == {"type": "alert", "data": {"kind": "announcement"},
-                       "ts": "2026-11-22T07:30:00Z"}
+    assert message == {
+        "type": "alert",
+        "data": {"kind": "announcement"},
+        "ts": "2026-11-22T07:30:00Z",
+    }
 
 
 @pytest.mark.backends
-async def test_nothing_is_published_for_a_rolled_back_transaction(backend: str,
-                                                                  db: Database) -> None:
+async def test_nothing_is_published_for_a_rolled_back_transaction(
+    backend: str, db: Database
+) -> None:
     bus = InProcessPubSub()
     async with bus.subscribe("outlet:O:staff") as sub:
 
@@ -56,8 +59,9 @@ class BrokenPubSub(InProcessPubSub):
         raise ConnectionError("redis is down")
 
 
-async def test_a_failed_publish_is_logged_not_raised(db: Database,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failed_publish_is_logged_not_raised(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="servio.realtime.publish"):
         async with db.unit_of_work() as uow:
             publish_after_commit(uow, BrokenPubSub(), "outlet:O:staff", ALERT, {})

@@ -57,10 +57,13 @@ def test_create_pubsub_picks_redis_only_when_given_a_client(settings: Settings) 
 
 @pytest.mark.backends
 async def test_every_subscriber_of_a_channel_gets_the_message_and_no_one_else(
-        backend: str, pubsub: PubSub) -> None:
-    async with pubsub.subscribe("outlet:A:staff") as first, \
-            pubsub.subscribe("outlet:A:staff") as second, \
-            pubsub.subscribe("outlet:B:staff") as other:
+    backend: str, pubsub: PubSub
+) -> None:
+    async with (
+        pubsub.subscribe("outlet:A:staff") as first,
+        pubsub.subscribe("outlet:A:staff") as second,
+        pubsub.subscribe("outlet:B:staff") as other,
+    ):
         await pubsub.publish("outlet:A:staff", {"type": "alert", "data": {"n": 1}})
         assert (await next_message(first))["data"] == {"n": 1}
         assert (await next_message(second))["data"] == {"n": 1}
@@ -71,7 +74,8 @@ async def test_every_subscriber_of_a_channel_gets_the_message_and_no_one_else(
 
 @pytest.mark.backends
 async def test_one_subscription_can_listen_to_several_channels_in_order(
-        backend: str, pubsub: PubSub) -> None:
+    backend: str, pubsub: PubSub
+) -> None:
     async with pubsub.subscribe("session:S1", "rt:update:T1") as sub:
         for i in range(5):
             await pubsub.publish("session:S1" if i % 2 else "rt:update:T1", {"i": i})
@@ -101,9 +105,12 @@ async def test_leaving_a_subscription_stops_delivery(backend: str, pubsub: PubSu
 
 @pytest.mark.backends
 async def test_a_slow_subscriber_is_cut_off_without_buffering_more(
-        backend: str, pubsub: PubSub) -> None:
-    async with pubsub.subscribe("c", max_queue=3) as slow, \
-            pubsub.subscribe("c", max_queue=100) as fast:
+    backend: str, pubsub: PubSub
+) -> None:
+    async with (
+        pubsub.subscribe("c", max_queue=3) as slow,
+        pubsub.subscribe("c", max_queue=100) as fast,
+    ):
         for n in range(10):
             await pubsub.publish("c", {"n": n})
         # Delivery is ordered per process: once `fast` saw the last one, `slow` saw all.
@@ -132,8 +139,9 @@ async def kill_subscriber_connection(settings: Settings, bus: RedisPubSub) -> No
     host, port = connection._writer.get_extra_info("sockname")[:2]
     admin = Redis.from_url(settings.redis_url)
     try:
-        killed = await admin.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}",
-                                             "SKIPME", "yes")
+        killed = await admin.execute_command(
+            "CLIENT", "KILL", "ADDR", f"{host}:{port}", "SKIPME", "yes"
+        )
     finally:
         await admin.aclose()
     assert killed
@@ -141,7 +149,8 @@ async def kill_subscriber_connection(settings: Settings, bus: RedisPubSub) -> No
 
 @pytest.mark.backends
 async def test_redis_pubsub_crosses_processes_and_survives_a_dropped_connection(
-        backend: str, settings: Settings, pubsub: PubSub) -> None:
+    backend: str, settings: Settings, pubsub: PubSub
+) -> None:
     if not settings.redis_url:
         pytest.skip("needs SERVIO_TEST_REDIS_URL (PostgreSQL + Redis run)")
     assert isinstance(pubsub, RedisPubSub)
@@ -169,7 +178,8 @@ async def test_redis_pubsub_crosses_processes_and_survives_a_dropped_connection(
 
 @pytest.mark.backends
 async def test_redis_channels_are_namespaced_by_the_key_prefix(
-        backend: str, settings: Settings, pubsub: PubSub) -> None:
+    backend: str, settings: Settings, pubsub: PubSub
+) -> None:
     if not settings.redis_url:
         pytest.skip("needs SERVIO_TEST_REDIS_URL (PostgreSQL + Redis run)")
     raw = Redis.from_url(settings.redis_url)
@@ -181,3 +191,23 @@ async def test_redis_channels_are_namespaced_by_the_key_prefix(
             assert (await next_message(sub))["n"] == "ours"
     finally:
         await raw.aclose()
+
+
+async def test_an_unreachable_redis_degrades_instead_of_failing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from servio.realtime import pubsub as pubsub_module
+    from servio.realtime.publish import publish_safely
+
+    monkeypatch.setattr(pubsub_module, "SUBSCRIBE_CONFIRM_SECS", 0.05)
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    bus = RedisPubSub(dead, prefix="t:")
+    await bus.start()  # start-up does not wait for Redis
+    try:
+        async with bus.subscribe("outlet:Z:staff") as sub:  # enters after the bounded wait
+            assert not sub.closed
+            assert await publish_safely(bus, "outlet:Z:staff", {"type": "alert"}) is False
+    finally:
+        await asyncio.wait_for(bus.close(), WAIT)
+        await dead.aclose()
+    assert bus.subscriber_count("outlet:Z:staff") == 0

@@ -25,7 +25,15 @@ from servio.realtime.websocket import connection_limiter
 from tests.conftest import problem
 from tests.fixtures.auth import make_staff, staff_token
 from tests.fixtures.factories import make_tenant
-from tests.realtime.live import WAIT, StalledClient, close_code, eventually, recv_json, recv_type, serve
+from tests.realtime.live import (
+    WAIT,
+    StalledClient,
+    close_code,
+    eventually,
+    recv_json,
+    recv_type,
+    serve,
+)
 
 pytestmark = pytest.mark.backends
 
@@ -41,14 +49,28 @@ async def server(app: FastAPI) -> AsyncIterator[str]:
         yield address
 
 
-async def token_for(db: Database, settings: Settings, tenant: Tenant, outlet: Outlet, *,
-                    roles: tuple[str, ...] = ("waiter",), name: str | None = None) -> str:
+async def token_for(
+    db: Database,
+    settings: Settings,
+    tenant: Tenant,
+    outlet: Outlet,
+    *,
+    roles: tuple[str, ...] = ("waiter",),
+    name: str | None = None,
+) -> str:
     user = await make_staff(db, tenant, outlet, roles=roles, name=name, settings=settings)
     return (await staff_token(db, user, settings=settings)).access_token
 
 
-async def staff_user(db: Database, tenant: Tenant, outlet: Outlet, settings: Settings, *,
-                     roles: tuple[str, ...], name: str) -> tuple[StaffUser, str]:
+async def staff_user(
+    db: Database,
+    tenant: Tenant,
+    outlet: Outlet,
+    settings: Settings,
+    *,
+    roles: tuple[str, ...],
+    name: str,
+) -> tuple[StaffUser, str]:
     user = await make_staff(db, tenant, outlet, roles=roles, name=name, settings=settings)
     return user, (await staff_token(db, user, settings=settings)).access_token
 
@@ -72,8 +94,8 @@ def gauge(name: str) -> float:
 
 
 async def test_a_bad_or_missing_token_is_closed_with_4401(
-        backend: str, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str, server: str, db: Database, settings: Settings, venue: tuple[Tenant, Outlet]
+) -> None:
     tenant, outlet = venue
     guest_like = "eyJhbGciOiJIUzI1NiJ9.e30.invalid"
     for token in ("", "not-a-jwt", guest_like):
@@ -88,8 +110,13 @@ async def test_a_bad_or_missing_token_is_closed_with_4401(
 
 
 async def test_an_expired_token_is_closed_with_4401(
-        backend: str, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet], clock: FrozenClock) -> None:
+    backend: str,
+    server: str,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+    clock: FrozenClock,
+) -> None:
     token = await token_for(db, settings, *venue)
     clock.advance(timedelta(minutes=settings.access_token_ttl_minutes + 1))
     async with connect(socket_url(server, token)) as ws:
@@ -97,8 +124,13 @@ async def test_an_expired_token_is_closed_with_4401(
 
 
 async def test_connections_per_ip_are_capped_with_4429(
-        backend: str, app: FastAPI, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str,
+    app: FastAPI,
+    server: str,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+) -> None:
     settings.max_conn_per_ip = 2
     token = await token_for(db, settings, *venue)
     first = await open_socket(server, token)
@@ -118,29 +150,36 @@ async def test_connections_per_ip_are_capped_with_4429(
 
 
 async def test_an_announcement_reaches_every_staff_screen_of_that_outlet_only(
-        backend: str, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str, server: str, db: Database, settings: Settings, venue: tuple[Tenant, Outlet]
+) -> None:
     tenant, outlet = venue
-    manager, manager_token = await staff_user(db, tenant, outlet, settings,
-                                              roles=("manager",), name="Asha")
+    manager, manager_token = await staff_user(
+        db, tenant, outlet, settings, roles=("manager",), name="Asha"
+    )
     waiter = await token_for(db, settings, tenant, outlet)
     kitchen = await token_for(db, settings, tenant, outlet, roles=("kitchen",))
     other_tenant, other_outlet = await make_tenant(db, name="Elsewhere")
     elsewhere = await token_for(db, settings, other_tenant, other_outlet)
 
-    floor_ws, kitchen_ws, elsewhere_ws = [await open_socket(server, t)
-                                          for t in (waiter, kitchen, elsewhere)]
+    floor_ws, kitchen_ws, elsewhere_ws = [
+        await open_socket(server, t) for t in (waiter, kitchen, elsewhere)
+    ]
     async with httpx.AsyncClient(base_url=f"http://{server}") as http:
-        response = await http.post("/api/v1/realtime/announce",
-                                   json={"message": "  86 the salmon  "},
-                                   headers={"Authorization": f"Bearer {manager_token}"})
+        response = await http.post(
+            "/api/v1/realtime/announce",
+            json={"message": "  86 the salmon  "},
+            headers={"Authorization": f"Bearer {manager_token}"},
+        )
     assert response.status_code == 202, response.text
     assert response.json()["message"] == "86 the salmon"
 
     for ws in (floor_ws, kitchen_ws):
         alert = await recv_type(ws, "alert")
-        assert alert["data"] == {"kind": "announcement", "message": "86 the salmon",
-                                 "by": {"id": manager.id, "name": "Asha"}}
+        assert alert["data"] == {
+            "kind": "announcement",
+            "message": "86 the salmon",
+            "by": {"id": manager.id, "name": "Asha"},
+        }
         assert alert["ts"].endswith("Z")
     # The other venue's screen got nothing: its next message is the pong to our ping.
     await elsewhere_ws.send(orjson.dumps({"type": "ping"}).decode())
@@ -150,8 +189,8 @@ async def test_an_announcement_reaches_every_staff_screen_of_that_outlet_only(
 
 
 async def test_heartbeat_pings_and_client_pings_get_a_pong(
-        backend: str, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str, server: str, db: Database, settings: Settings, venue: tuple[Tenant, Outlet]
+) -> None:
     settings.ws_heartbeat_secs = 0.05
     ws = await open_socket(server, await token_for(db, settings, *venue))
     assert (await recv_json(ws))["type"] == "ping"
@@ -162,20 +201,25 @@ async def test_heartbeat_pings_and_client_pings_get_a_pong(
 
 
 async def test_a_client_that_stops_reading_is_closed_with_1013_and_not_buffered(
-        backend: str, app: FastAPI, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str,
+    app: FastAPI,
+    server: str,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+) -> None:
     settings.ws_queue_max = 5
     tenant, outlet = venue
     pubsub: PubSub = app.state.pubsub
     channel = staff_channel(outlet.id)
-    ws = await StalledClient.connect(socket_url(server, await token_for(db, settings, *venue)))
-    await eventually(lambda: pubsub.subscriber_count(channel) == 1, what="subscribed")
+    token = await token_for(db, settings, *venue)
     clients_before = gauge("ws_clients")
+    ws = await StalledClient.connect(socket_url(server, token))
+    await eventually(lambda: gauge("ws_clients") == clients_before + 1, what="subscribed")
     filler = "x" * 64 * 1024
     published = 0
-    for published in range(1, 2001):  # noqa: B007 - bounded; ends after a few MB
-        await pubsub.publish(channel, {"type": "alert", "data": {"n": published,
-                                                                 "pad": filler}})
+    for published in range(1, 2001):  # bounded; ends after a few MB
+        await pubsub.publish(channel, {"type": "alert", "data": {"n": published, "pad": filler}})
         await asyncio.sleep(0)
         if pubsub.subscriber_count(channel) == 0:
             break
@@ -186,12 +230,17 @@ async def test_a_client_that_stops_reading_is_closed_with_1013_and_not_buffered(
     # What reached the client is a prefix; the backlog was dropped, not delivered late.
     assert received[1:] == list(range(1, len(received)))
     assert len(received) - 1 < published
-    await eventually(lambda: gauge("ws_clients") == clients_before - 1, what="gauge")
+    await eventually(lambda: gauge("ws_clients") == clients_before, what="gauge")
 
 
 async def test_leaving_unsubscribes_and_updates_metrics(
-        backend: str, app: FastAPI, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str,
+    app: FastAPI,
+    server: str,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+) -> None:
     tenant, outlet = venue
     pubsub: PubSub = app.state.pubsub
     sent_before = gauge("ws_messages_total")
@@ -201,8 +250,9 @@ async def test_leaving_unsubscribes_and_updates_metrics(
     assert gauge("ws_clients") == clients_before + 1
     assert gauge("ws_messages_total") >= sent_before + 1  # the `ready`
     await ws.close()
-    await eventually(lambda: pubsub.subscriber_count(staff_channel(outlet.id)) == 0,
-                     what="unsubscribed")
+    await eventually(
+        lambda: pubsub.subscriber_count(staff_channel(outlet.id)) == 0, what="unsubscribed"
+    )
     await eventually(lambda: gauge("ws_clients") == clients_before, what="gauge")
 
 
@@ -210,13 +260,18 @@ async def test_leaving_unsubscribes_and_updates_metrics(
 
 
 async def test_announce_needs_a_manager_and_a_sensible_message(
-        backend: str, client: httpx.AsyncClient, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str,
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+) -> None:
     url = "/api/v1/realtime/announce"
     assert problem(await client.post(url, json={"message": "hi"}))["code"] == "UNAUTHORIZED"
     waiter = await token_for(db, settings, *venue)
-    denied = await client.post(url, json={"message": "hi"},
-                               headers={"Authorization": f"Bearer {waiter}"})
+    denied = await client.post(
+        url, json={"message": "hi"}, headers={"Authorization": f"Bearer {waiter}"}
+    )
     assert denied.status_code == 403
     manager_token = await token_for(db, settings, *venue, roles=("manager",))
     manager = {"Authorization": f"Bearer {manager_token}"}
@@ -229,8 +284,12 @@ async def test_announce_needs_a_manager_and_a_sensible_message(
 
 
 async def test_event_stream_needs_orders_read(
-        backend: str, client: httpx.AsyncClient, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str,
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    venue: tuple[Tenant, Outlet],
+) -> None:
     url = "/api/v1/events/stream"
     assert problem(await client.get(url))["code"] == "UNAUTHORIZED"
     housekeeping = await token_for(db, settings, *venue, roles=("housekeeping",))
@@ -239,31 +298,37 @@ async def test_event_stream_needs_orders_read(
 
 
 async def test_event_stream_carries_the_staff_messages(
-        backend: str, server: str, db: Database, settings: Settings,
-        venue: tuple[Tenant, Outlet]) -> None:
+    backend: str, server: str, db: Database, settings: Settings, venue: tuple[Tenant, Outlet]
+) -> None:
     tenant, outlet = venue
     waiter = await token_for(db, settings, tenant, outlet)
     manager = await token_for(db, settings, tenant, outlet, roles=("manager",), name="Ravi")
-    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT) as http:
-        async with http.stream("GET", "/api/v1/events/stream",
-                               headers={"Authorization": f"Bearer {waiter}"}) as stream:
-            assert stream.status_code == 200
-            assert stream.headers["content-type"].startswith("text/event-stream")
-            events = aiter(stream.aiter_lines())
+    async with (
+        httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT) as http,
+        http.stream(
+            "GET", "/api/v1/events/stream", headers={"Authorization": f"Bearer {waiter}"}
+        ) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = aiter(stream.aiter_lines())
 
-            async def next_data() -> dict[str, Any]:
-                async with asyncio.timeout(WAIT):
-                    async for line in events:
-                        if line.startswith("data: "):
-                            data: dict[str, Any] = orjson.loads(line[len("data: "):])
-                            return data
-                raise AssertionError("stream ended")
+        async def next_data() -> dict[str, Any]:
+            async with asyncio.timeout(WAIT):
+                async for line in events:
+                    if line.startswith("data: "):
+                        data: dict[str, Any] = orjson.loads(line[len("data: ") :])
+                        return data
+            raise AssertionError("stream ended")
 
-            assert (await next_data())["type"] == "ready"
-            posted = await http.post("/api/v1/realtime/announce", json={"message": "VIP on T4"},
-                                     headers={"Authorization": f"Bearer {manager}"})
-            assert posted.status_code == 202
-            alert = await next_data()
+        assert (await next_data())["type"] == "ready"
+        posted = await http.post(
+            "/api/v1/realtime/announce",
+            json={"message": "VIP on T4"},
+            headers={"Authorization": f"Bearer {manager}"},
+        )
+        assert posted.status_code == 202
+        alert = await next_data()
     assert alert["type"] == "alert"
     assert alert["data"]["message"] == "VIP on T4"
     assert alert["data"]["by"]["name"] == "Ravi"
@@ -280,7 +345,8 @@ async def test_event_stream_sends_keep_alive_comments_while_idle(backend: str) -
         assert await asyncio.wait_for(anext(stream), WAIT) == KEEPALIVE
         await bus.publish("outlet:O:staff", {"type": "alert", "data": {}})
         assert await asyncio.wait_for(anext(stream), WAIT) == (
-            b'data: {"type":"alert","data":{}}\n\n')
+            b'data: {"type":"alert","data":{}}\n\n'
+        )
     finally:
         await stream.aclose()
     assert bus.subscriber_count("outlet:O:staff") == 0

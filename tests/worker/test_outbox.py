@@ -269,7 +269,7 @@ async def test_two_workers_never_deliver_the_same_message_twice(
 
     async def drain(worker_db: Database, worker_id: str) -> int:
         worker = make_worker(
-            worker_db, settings, registry, worker_id=worker_id, worker_batch_size=15
+            worker_db, settings, registry, worker_id=worker_id, worker_batch_size=10
         )
         passes = 0
         while (await worker.run_once(schedules=False)).claimed:
@@ -285,6 +285,52 @@ async def test_two_workers_never_deliver_the_same_message_twice(
     rows = await all_outbox_rows(db)
     assert {r.status for r in rows} == {"delivered"}
     assert {r.attempts for r in rows} == {1}
+
+
+async def test_a_message_whose_lease_ran_short_in_the_queue_is_handed_back(
+    backend: str, db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    tenant, _ = await make_tenant(db)
+    seen: list[str] = []
+
+    async def slow(message: ClaimedMessage, ctx: HandlerContext) -> None:
+        seen.append(message.dedupe_key)
+        clock.advance(seconds=55)  # the first delivery eats most of the 60 s lease
+
+    registry = HandlerRegistry()
+    registry.register("test.deliver")(slow)
+    worker = make_worker(
+        db, settings, registry, worker_id="w1", worker_batch_size=2, database_pool_size=1
+    )
+    first = str(await _enqueue(db, tenant.id, "a"))
+    second = str(await _enqueue(db, tenant.id, "b"))
+
+    result = await worker.run_once(schedules=False)
+    assert (result.claimed, result.delivered, result.released) == (2, 1, 1)
+    assert seen == ["a"]
+    assert (await outbox_row(db, first)).status == "delivered"
+    row = await outbox_row(db, second)
+    assert (row.status, row.attempts, row.locked_by) == ("pending", 0, None)
+
+    assert (await worker.run_once(schedules=False)).delivered == 1
+    assert (await outbox_row(db, second)).attempts == 1
+
+
+async def test_a_hanging_handler_times_out_inside_its_lease(
+    backend: str, db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    tenant, _ = await make_tenant(db)
+
+    async def hang(message: ClaimedMessage, ctx: HandlerContext) -> None:
+        await asyncio.Event().wait()
+
+    registry = HandlerRegistry()
+    registry.register("test.deliver")(hang)
+    worker = make_worker(db, settings, registry, worker_id="w1", outbox_lease_secs=2)
+    message_id = str(await _enqueue(db, tenant.id, "k1"))
+    assert (await worker.run_once(schedules=False)).retried == 1
+    row = await outbox_row(db, message_id)
+    assert (row.status, row.last_error) == ("pending", "handler timed out after 1.6s")
 
 
 def test_retry_delays_follow_the_schedule_with_bounded_jitter() -> None:

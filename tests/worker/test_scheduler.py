@@ -11,6 +11,7 @@ from sqlalchemy import select
 from servio.config import Settings
 from servio.kit.clock import FrozenClock
 from servio.kit.db import Database
+from servio.kit.ids import new_id
 from servio.models import IdempotencyKey
 from servio.worker import repository
 from servio.worker.handlers import HandlerRegistry
@@ -214,6 +215,7 @@ async def test_idempotency_purge_runs_hourly(
                     key=key,
                     fingerprint="f" * 64,
                     state="completed",
+                    claim_token=new_id(),
                     locked_until=clock.now(),
                     created_at=clock.now(),
                     expires_at=expires,

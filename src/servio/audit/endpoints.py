@@ -21,20 +21,30 @@ Filter = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get(
-    "/audit", summary="The tenant's audit log, newest first", response_model=Page[AuditRead],
-    responses=problem_responses((401, "UNAUTHORIZED"), (403, "FORBIDDEN"),
-                                (422, "INVALID_CURSOR")),
+    "/audit",
+    summary="The tenant's audit log, newest first",
+    response_model=Page[AuditRead],
+    responses=problem_responses((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "INVALID_CURSOR")),
 )
 async def list_audit(
     actor: Annotated[StaffActor, Depends(require_staff("audit.read"))],
     uow: Annotated[UnitOfWork, Depends(get_uow)],
     params: Annotated[PageParams, Depends(page_params)],
-    action: Filter = None, subject_type: Filter = None, subject_id: Filter = None,
+    action: Filter = None,
+    subject_type: Filter = None,
+    subject_id: Filter = None,
     actor_id: Filter = None,
 ) -> Page[AuditRead]:
     rows, next_cursor = await service.list_entries(
-        uow, actor.tenant_id, action=action, subject_type=subject_type, subject_id=subject_id,
-        actor_id=actor_id, cursor=params.cursor, limit=params.limit,
+        uow,
+        actor.tenant_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor_id=actor_id,
+        cursor=params.cursor,
+        limit=params.limit,
     )
-    return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows],
-                           next_cursor=next_cursor)
+    return Page[AuditRead](
+        items=[AuditRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )

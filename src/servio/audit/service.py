@@ -24,10 +24,22 @@ from servio.models import AuditLog
 REDACTED = "[redacted]"
 
 # A key is sensitive when one of its words (split on _, -, . and camelCase) is one of these.
-SENSITIVE_WORDS = frozenset({
-    "password", "passwd", "pin", "token", "otp", "totp", "secret", "utr", "cvv", "apikey",
-    "authorization", "cookie",
-})
+SENSITIVE_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pin",
+        "token",
+        "otp",
+        "totp",
+        "secret",
+        "utr",
+        "cvv",
+        "apikey",
+        "authorization",
+        "cookie",
+    }
+)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -105,6 +117,11 @@ async def list_entries(
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[AuditLog], str | None]:
     repo = AuditRepository(uow.session, tenant_id)
-    return await repo.list_entries(action=action, subject_type=subject_type,
-                                   subject_id=subject_id, actor_id=actor_id,
-                                   cursor=cursor, limit=limit)
+    return await repo.list_entries(
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor_id=actor_id,
+        cursor=cursor,
+        limit=limit,
+    )

@@ -27,6 +27,7 @@ from servio.auth.schemas import (
 from servio.kit.client_ip import client_ip
 from servio.kit.db import UnitOfWork
 from servio.kit.errors import problem_responses, render_problem
+from servio.kit.ratelimit import RATE_LIMIT_PROBLEM, rate_limit, record_auth_failure
 from servio.kit.routing import get_uow, make_router, request_context
 
 router = make_router(tags=["auth"])
@@ -38,6 +39,13 @@ async def credential_uow(request: Request) -> UnitOfWork:
     ctx = request_context(request)
     await ctx.scope_tenant(None, bypass=True)
     return await ctx.open()
+
+
+async def _refused(request: Request, failure: RecordedFailure) -> Response:
+    """Return (not raise) the failure so its counters and audit entry commit, and count
+    it towards the rate limiter's per-IP block on repeated auth failures."""
+    await record_auth_failure(request)
+    return render_problem(request, failure)
 
 
 def _user_agent(request: Request) -> str:
@@ -68,13 +76,14 @@ def _pair(issued: service.IssuedTokens) -> TokenPair:
 @router.post(
     "/api/v1/auth/login",
     response_model=TokenPair,
-    dependencies=[Depends(public)],
+    dependencies=[Depends(public), Depends(rate_limit("login"))],
     summary="Log in with email and password",
     responses=problem_responses(
         (401, "INVALID_CREDENTIALS"),
         (401, "OTP_REQUIRED"),
         (401, "OTP_INVALID"),
         (403, "ACCOUNT_DISABLED"),
+        RATE_LIMIT_PROBLEM,
     ),
 )
 async def login(
@@ -91,7 +100,7 @@ async def login(
             settings=app_settings(request),
         )
     except RecordedFailure as failure:
-        return render_problem(request, failure)
+        return await _refused(request, failure)
     return _pair(issued)
 
 
@@ -110,7 +119,7 @@ async def refresh(
             uow, body.refresh_token, settings=app_settings(request)
         )
     except RecordedFailure as failure:
-        return render_problem(request, failure)
+        return await _refused(request, failure)
     return _pair(issued)
 
 
@@ -147,19 +156,24 @@ async def _pin_login(
             settings=app_settings(request),
         )
     except RecordedFailure as failure:
-        return render_problem(request, failure)
+        return await _refused(request, failure)
     return _pin_token(issued)
 
 
 _PIN_ERRORS = problem_responses(
-    (401, "INVALID_PIN"), (403, "ACCOUNT_DISABLED"), (404, "NOT_FOUND"), (423, "PIN_LOCKED")
+    (401, "INVALID_PIN"),
+    (403, "ACCOUNT_DISABLED"),
+    (404, "NOT_FOUND"),
+    (423, "PIN_LOCKED"),
+    RATE_LIMIT_PROBLEM,
 )
+_PIN_LOGIN_DEPENDENCIES = [Depends(public), Depends(rate_limit("pin_login"))]
 
 
 @router.post(
     "/api/v1/auth/pin-login",
     response_model=PinToken,
-    dependencies=[Depends(public)],
+    dependencies=_PIN_LOGIN_DEPENDENCIES,
     summary="Log in at an outlet with a staff PIN (short-lived token)",
     responses=_PIN_ERRORS,
 )
@@ -172,7 +186,7 @@ async def pin_login(
 @router.post(
     "/api/outlet/{tenant}/staff/login",
     response_model=PinToken,
-    dependencies=[Depends(public)],
+    dependencies=_PIN_LOGIN_DEPENDENCIES,
     summary="PIN login (seed 000 alias of /api/v1/auth/pin-login)",
     responses={**_PIN_ERRORS, **problem_responses((422, "OUTLET_REQUIRED"))},
 )
@@ -227,10 +241,12 @@ async def deactivate(
 @router.post(
     "/api/v1/provider/auth/login",
     response_model=ProviderToken,
-    dependencies=[Depends(public)],
+    dependencies=[Depends(public), Depends(rate_limit("login"))],
     tags=["provider"],
     summary="Log in as a platform operator",
-    responses=problem_responses((401, "INVALID_CREDENTIALS"), (403, "ACCOUNT_DISABLED")),
+    responses=problem_responses(
+        (401, "INVALID_CREDENTIALS"), (403, "ACCOUNT_DISABLED"), RATE_LIMIT_PROBLEM
+    ),
 )
 async def provider_login(
     body: ProviderLoginRequest, request: Request, uow: UnitOfWork = Depends(credential_uow)
@@ -240,5 +256,5 @@ async def provider_login(
             uow, body.email, body.password, settings=app_settings(request)
         )
     except RecordedFailure as failure:
-        return render_problem(request, failure)
+        return await _refused(request, failure)
     return ProviderToken(access_token=token.token, expires_in=token.expires_in)

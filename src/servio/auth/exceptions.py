@@ -34,8 +34,9 @@ def account_disabled() -> ProblemError:
     )
 
 
-def otp_required() -> RecordedFailure:
-    return RecordedFailure(
+def otp_required() -> ProblemError:
+    # The normal second step of a 2FA login, not a failed attempt.
+    return ProblemError(
         401,
         "OTP_REQUIRED",
         "a one-time code from the authenticator app is required",

@@ -424,31 +424,36 @@ async def _count_pin_failure(
     now: datetime,
     settings: Settings,
 ) -> None:
-    """Add the failure to every scope it belongs to; raise 423 if one of them just locked."""
-    scopes = [ip_scope] + ([_staff_scope(named_grant.staff_id)] if named_grant else [])
+    """Add the failure to every scope it belongs to; raise 423 if one of them is locked."""
+    # (counter scope, what the audit entry is about)
+    scopes = [(ip_scope, "outlet", outlet.id)]
+    if named_grant is not None:
+        scopes.append((_staff_scope(named_grant.staff_id), "staff_user", named_grant.staff_id))
     lock = timedelta(minutes=settings.pin_lockout_minutes)
+    threshold = settings.pin_lockout_threshold
     locked_until: datetime | None = None
-    for scope in scopes:
+    for scope, subject_type, subject_id in scopes:
         attempt = await creds.record_pin_failure(
             scope=scope,
             tenant_id=outlet.tenant_id,
             now=now,
             window=lock,
-            threshold=settings.pin_lockout_threshold,
+            threshold=threshold,
             lock_for=lock,
         )
-        if attempt.locked_until is not None and attempt.locked_until > now:
-            locked_until = max(locked_until or attempt.locked_until, attempt.locked_until)
-            kind = "staff" if scope.startswith("staff:") else "outlet_ip"
-            log.warning("auth.pin_locked", outlet_id=outlet.id, scope_kind=kind)
+        if attempt.locked_until is None or attempt.locked_until <= now:
+            continue
+        locked_until = max(locked_until or attempt.locked_until, attempt.locked_until)
+        if attempt.failures == threshold:  # this failure set the lock
+            log.warning("auth.pin_locked", outlet_id=outlet.id, subject_type=subject_type)
             await audit(
                 uow,
                 _login_system_actor(outlet.tenant_id),
                 "auth.pin_locked",
-                subject_type="staff_user" if named_grant and kind == "staff" else "outlet",
-                subject_id=named_grant.staff_id if named_grant and kind == "staff" else outlet.id,
+                subject_type=subject_type,
+                subject_id=subject_id,
                 outlet_id=outlet.id,
-                after={"scope": kind, "locked_until": attempt.locked_until},
+                after={"failures": attempt.failures, "locked_until": attempt.locked_until},
             )
     log.info("auth.pin_failed", outlet_id=outlet.id)
     if locked_until is not None:

@@ -9,8 +9,9 @@ of the key's scope (tenant + caller + method + route template). Route-level `dep
 run before parameter dependencies, so list the policy there too, ahead of `idempotent()`.
 
 How one request out of many concurrent duplicates wins:
-1. The key is claimed in its own short transaction: an INSERT of an `in_flight` row that the
-   unique (scope, key) constraint lets exactly one request commit.
+1. The key is claimed by an INSERT of an `in_flight` row that the unique (scope, key)
+   constraint lets exactly one request commit — in its own short transaction when the
+   request has not touched the database yet (see below for when it has).
 2. The winner's reply is written onto that row by a `RequestHook` in the same transaction as
    the effect, so "effect committed" and "reply stored" are one fact. A 4xx business error is
    stored too (Stripe semantics: the same request gets the same answer); a crash or 5xx
@@ -20,10 +21,16 @@ How one request out of many concurrent duplicates wins:
    409 `IDEMPOTENCY_IN_FLIGHT`. A claim whose lock ran out (the holder crashed) is taken over
    by a conditional UPDATE; the slow original then finds its token gone and rolls back.
 
-SQLite exception: if the request's transaction is already open when the key is claimed (the
-policy read the database), it holds SQLite's single write lock, so a second transaction would
-wait on ourselves. There the claim joins the request's transaction — SQLite serialises
-writers, so duplicates queue behind it and see the completed row.
+When the policy already opened the request's transaction (`require_staff` reads the login
+session), the claim joins that transaction instead. A second transaction would need a second
+connection while this one is held — under a burst, every pooled connection can end up held
+by a request waiting for another (pool deadlock), and on SQLite the open transaction holds
+the only write lock, so it would wait on itself. Inside the request transaction the unique
+constraint still decides the race: a duplicate's INSERT waits for the holder's transaction
+(PostgreSQL waits on the uncommitted key; SQLite's BEGIN IMMEDIATE serialises writers), then
+finds the completed row and replays it — so there duplicates wait for the answer instead of
+getting `IDEMPOTENCY_IN_FLIGHT`, and a crash needs no cleanup because the rollback takes the
+claim with it.
 """
 
 from __future__ import annotations
@@ -126,6 +133,7 @@ class IdempotencyClaim:
     tenant_id: str | None
     row_id: str
     claim_token: str
+    in_request_transaction: bool  # the claim commits or rolls back with the request
 
 
 # --- claiming -------------------------------------------------------------------------
@@ -227,11 +235,11 @@ async def _claim(
     tenant_id: str | None,
     settings: Settings,
 ) -> _Won | _Lost:
+    """Claim inside the request's transaction if it is open, else in a short one of its
+    own (see the module docstring)."""
     db: Database = request.app.state.db
-    shared = ctx.uow is not None and db.dialect == "sqlite"
     for _ in range(3):
-        if shared:
-            assert ctx.uow is not None
+        if ctx.uow is not None:
             outcome = await _attempt_claim(
                 ctx.uow,
                 key=key,
@@ -332,14 +340,17 @@ class _ReplyRecorder:
         if self.settled:
             return
         self.settled = True
-        db: Database = self.request.app.state.db
         claim = self.claim
+        store = _is_stored_error(exc)
+        if not store and claim.in_request_transaction:
+            return  # the request's rollback already took the claim with it
+        db: Database = self.request.app.state.db
         try:
             async with db.unit_of_work(
                 tenant_id=claim.tenant_id, bypass_rls=claim.tenant_id is None
             ) as uow:
                 repo = IdempotencyRepository(uow.session)
-                if _is_stored_error(exc):
+                if store:
                     assert isinstance(exc, ProblemError)
                     reply = _reply_of(problem_response(exc, self.request))
                     await self._store_problem(uow, repo, reply)
@@ -423,6 +434,7 @@ def idempotent() -> IdempotencyDependency:
         scope = idempotency_scope(tenant_id, actor, request.method, _route_template(request))
         fingerprint = fingerprint_body(await request.body())
         ctx = request_context(request)
+        in_request_transaction = ctx.uow is not None
         outcome = await _claim(
             request,
             ctx,
@@ -446,6 +458,7 @@ def idempotent() -> IdempotencyDependency:
             tenant_id=tenant_id,
             row_id=outcome.row_id,
             claim_token=outcome.claim_token,
+            in_request_transaction=in_request_transaction,
         )
         ctx.hooks.append(_ReplyRecorder(request, claim, actor))
         yield claim

@@ -53,8 +53,12 @@ class Cursor:
 
 class InvalidCursor(ProblemError):
     def __init__(self) -> None:
-        super().__init__(422, "INVALID_CURSOR", "the pagination cursor is not valid",
-                         hint="pass back the next_cursor of a previous page unchanged")
+        super().__init__(
+            422,
+            "INVALID_CURSOR",
+            "the pagination cursor is not valid",
+            hint="pass back the next_cursor of a previous page unchanged",
+        )
 
 
 def encode_cursor(sort_key: SortKey, row_id: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from fastapi import Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.requests import HTTPConnection
 
 from servio.config import Settings, get_settings
 from servio.kit.client_ip import client_ip
@@ -281,12 +282,12 @@ def create_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
     return MemoryRateLimiter(settings)
 
 
-def _settings(request: Request) -> Settings:
+def _settings(request: HTTPConnection) -> Settings:
     settings = getattr(request.app.state, "settings", None)
     return settings if isinstance(settings, Settings) else get_settings()
 
 
-def _limiter(request: Request) -> RateLimiter:
+def _limiter(request: HTTPConnection) -> RateLimiter:
     limiter = getattr(request.app.state, "limiter", None)
     if not isinstance(limiter, RateLimiter):
         raise RuntimeError("app.state.limiter is not set; create_app's lifespan installs it")
@@ -298,7 +299,7 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def _bearer_token(request: Request) -> str | None:
+def _bearer_token(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -306,7 +307,7 @@ def _bearer_token(request: Request) -> str | None:
     return request.query_params.get("token") or None
 
 
-async def _subject(request: Request, per: Subject, ip: str) -> str | None:
+async def _subject(request: HTTPConnection, per: Subject, ip: str) -> str | None:
     actor = getattr(request.state, "actor", None)
     if per == "ip":
         return ip
@@ -321,8 +322,8 @@ async def _subject(request: Request, per: Subject, ip: str) -> str | None:
     return _digest(email) if email else None
 
 
-async def _body_email(request: Request) -> str | None:
-    if "json" not in request.headers.get("content-type", ""):
+async def _body_email(request: HTTPConnection) -> str | None:
+    if not isinstance(request, Request) or "json" not in request.headers.get("content-type", ""):
         return None
     try:
         body = await request.json()
@@ -343,7 +344,7 @@ def too_many_requests(retry_after: int) -> ProblemError:
     )
 
 
-def rate_limit(route_class: str) -> Callable[[Request], Awaitable[None]]:
+def rate_limit(route_class: str) -> Callable[[HTTPConnection], Awaitable[None]]:
     """Dependency factory: `Depends(rate_limit("login"))`. Per-user classes count by
     `request.state.actor`, so list the route's policy dependency before this one (it
     falls back to the client IP when no actor is set)."""
@@ -352,7 +353,7 @@ def rate_limit(route_class: str) -> Callable[[Request], Awaitable[None]]:
             f"unknown rate-limit class {route_class!r}; one of {sorted(ROUTE_CLASSES)}"
         )
 
-    async def enforce_rate_limit(request: Request) -> None:
+    async def enforce_rate_limit(request: HTTPConnection) -> None:
         settings = _settings(request)
         if not settings.rate_limit_enabled:
             return
@@ -376,7 +377,7 @@ def rate_limit(route_class: str) -> Callable[[Request], Awaitable[None]]:
     return enforce_rate_limit
 
 
-async def record_auth_failure(request: Request) -> bool:
+async def record_auth_failure(request: HTTPConnection) -> bool:
     """Call on every failed login/PIN/magic-link/enrollment attempt. Returns True when the
     caller's IP has just been blocked."""
     settings = _settings(request)

@@ -76,11 +76,13 @@ class TenantRepository(Generic[ModelT]):
     ) -> tuple[list[ModelT], str | None]:
         """One page, newest first, and the cursor of the next page (None on the last)."""
         sort, id_column = self._column(self.sort_column), self._column("id")
-        stmt = apply_keyset(self.select().where(*filters), sort, id_column,
-                            cursor=cursor, limit=limit)
+        stmt = apply_keyset(
+            self.select().where(*filters), sort, id_column, cursor=cursor, limit=limit
+        )
         rows: Sequence[ModelT] = (await self.session.execute(stmt)).scalars().all()
         return build_page(
-            rows, limit=limit,
+            rows,
+            limit=limit,
             key=lambda row: (getattr(row, self.sort_column), getattr(row, "id")),  # noqa: B009
         )
 

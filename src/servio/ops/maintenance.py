@@ -2,7 +2,7 @@
 
 Platform-wide: `MAINTENANCE=1` makes every HTTP route answer `503 MAINTENANCE` with
 `Retry-After`, except what operators need to get the platform back: provider and admin
-APIs, staff/provider login, health and metrics, and the API docs.
+APIs and console pages, logins, health and metrics, and the API docs (`MAINTENANCE_EXEMPT`).
 
 Per tenant: `Tenant.maintenance_until` (scheduled through the provider API) is checked by
 the caller-resolving dependencies via `check_tenant_maintenance(uow, tenant_id)`. The value is
@@ -24,21 +24,31 @@ from servio.kit.clock import as_utc, utcnow
 from servio.kit.db import UnitOfWork
 from servio.kit.errors import ProblemError, problem_response
 from servio.ops import repository
+from servio.ops.paths import is_under
 
-# Paths that stay up during platform maintenance.
-MAINTENANCE_EXEMPT_PREFIXES = (
+# Paths that stay up during platform maintenance: operator APIs and the web pages an
+# operator signs in through, logins, health/metrics and the API docs. A prefix ending in
+# "/" covers everything below it; other entries match themselves and their sub-paths.
+MAINTENANCE_EXEMPT = (
     "/api/v1/provider/",
     "/api/v1/admin/",
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
     "/health",
+    "/healthz",
     "/ready",
+    "/readyz",
     "/status.json",
     "/metrics",
     "/time/skew",
     "/docs",
     "/redoc",
     "/openapi.json",
+    "/login",
+    "/logout",
+    "/console",
+    "/static/",
 )
 
 TENANT_CACHE_SECONDS = 5.0
@@ -58,7 +68,7 @@ def maintenance_problem(retry_after_secs: int, detail: str) -> ProblemError:
 
 
 def is_exempt(path: str) -> bool:
-    return path.startswith(MAINTENANCE_EXEMPT_PREFIXES)
+    return any(is_under(path, entry) for entry in MAINTENANCE_EXEMPT)
 
 
 class MaintenanceMiddleware:

@@ -32,6 +32,7 @@ from starlette.responses import Response
 
 from servio.config import Settings
 from servio.kit.errors import Unauthorized, problem_responses
+from servio.kit.routing import make_router
 
 # --- HTTP -----------------------------------------------------------------------------
 http_requests_total = Counter(
@@ -134,7 +135,8 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
         body, content_type = render_latest()
         return Response(body, media_type=content_type)
 
-    app.add_api_route(
+    router = make_router()
+    router.add_api_route(
         "/metrics",
         metrics_endpoint,
         methods=["GET"],
@@ -149,6 +151,7 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
         },
         dependencies=[Depends(public), Depends(metrics_token_guard(settings))],
     )
+    app.include_router(router)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ Outermost first:
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import time
@@ -123,6 +124,7 @@ class RequestContextMiddleware:
                 response_started = True
                 status = int(message["status"])
                 latency_ms = (time.perf_counter() - started) * 1000
+                message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 headers[RESPONSE_TIME_HEADER] = f"{latency_ms:.2f}"
@@ -131,6 +133,10 @@ class RequestContextMiddleware:
         error: BaseException | None = None
         try:
             await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            if not response_started:
+                status = 499  # the client went away first; not a server error
+            raise
         except Exception as exc:
             error = exc
             if response_started:
@@ -168,7 +174,7 @@ class RequestContextMiddleware:
         if status >= 500:
             metrics.http_request_errors_total.labels(method, route).inc()
             metrics.slo_errors_total.labels(surface).inc()
-        if not self._should_log(status, path):
+        if error is None and not self._should_log(status, path):
             return
         state = scope.get("state", {})
         fields: dict[str, Any] = {
@@ -180,7 +186,8 @@ class RequestContextMiddleware:
             "status": status,
             "latency_ms": round(latency_ms, 2),
         }
-        if status >= 500:
+        if status >= 500 or error is not None:
+            # An error after the response started still surfaces here, with its traceback.
             access_log.error("request", exc_info=error, **fields)
         elif status >= 400:
             access_log.warning("request", **fields)

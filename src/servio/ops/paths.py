@@ -8,14 +8,15 @@ GUEST_PREFIXES = ("/t/", "/g/", "/h/", "/c/", "/session", "/member", "/orders", 
 OPS_PREFIXES = ("/health", "/ready", "/metrics", "/status.json", "/time/")
 
 
-def _under(path: str, prefix: str) -> bool:
+def is_under(path: str, prefix: str) -> bool:
+    """`/orders` covers `/orders` and `/orders/…` but not `/ordersx`; `/t/` covers below."""
     if prefix.endswith("/"):
         return path.startswith(prefix)
     return path == prefix or path.startswith(prefix + "/")
 
 
 def is_guest_path(path: str) -> bool:
-    return any(_under(path, prefix) for prefix in GUEST_PREFIXES)
+    return any(is_under(path, prefix) for prefix in GUEST_PREFIXES)
 
 
 def surface_of(path: str) -> str:

@@ -70,6 +70,7 @@ def security_headers(path: str, nonce: str, *, hsts: bool) -> list[tuple[str, st
 def apply_security_headers(message: Message, scope: Scope, *, hsts: bool) -> None:
     """Add the baseline headers to an `http.response.start` message (absent ones only)."""
     nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
+    message.setdefault("headers", [])
     headers = MutableHeaders(scope=message)
     for name, value in security_headers(scope.get("path", ""), nonce, hsts=hsts):
         if name not in headers:

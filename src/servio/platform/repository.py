@@ -49,8 +49,9 @@ class OutletRepository(TenantRepository[Outlet]):
         )
         return Outlet.id.in_(granted)
 
-    async def get_visible(self, outlet_id: str, *filters: ColumnElement[bool],
-                          for_update: bool = False) -> Outlet | None:
+    async def get_visible(
+        self, outlet_id: str, *filters: ColumnElement[bool], for_update: bool = False
+    ) -> Outlet | None:
         stmt = self.select().where(Outlet.id == outlet_id, *filters)
         if for_update:
             stmt = stmt.with_for_update()
@@ -88,8 +89,9 @@ class ProviderTenantRepository:
     async def list_page(
         self, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> tuple[list[Tenant], str | None]:
-        stmt = apply_keyset(select(Tenant), Tenant.created_at, Tenant.id,
-                            cursor=cursor, limit=limit)
+        stmt = apply_keyset(
+            select(Tenant), Tenant.created_at, Tenant.id, cursor=cursor, limit=limit
+        )
         rows = (await self.session.execute(stmt)).scalars().all()
         return build_page(rows, limit=limit, key=lambda t: (t.created_at, t.id))
 
@@ -118,12 +120,16 @@ class SettingRepository(TenantRepository[Setting]):
 
     async def for_outlet(self, outlet_id: str | None) -> Sequence[Setting]:
         """Tenant defaults plus, when an outlet is given, that outlet's overrides."""
-        scope = or_(Setting.outlet_id.is_(None), Setting.outlet_id == outlet_id) \
-            if outlet_id else Setting.outlet_id.is_(None)
+        scope = (
+            or_(Setting.outlet_id.is_(None), Setting.outlet_id == outlet_id)
+            if outlet_id
+            else Setting.outlet_id.is_(None)
+        )
         return (await self.session.execute(self.select().where(scope))).scalars().all()
 
-    async def find(self, key: str, outlet_id: str | None, *, for_update: bool = False
-                   ) -> Setting | None:
+    async def find(
+        self, key: str, outlet_id: str | None, *, for_update: bool = False
+    ) -> Setting | None:
         stmt = self.select().where(Setting.key == key, _at_scope(Setting.outlet_id, outlet_id))
         if for_update:
             stmt = stmt.with_for_update()
@@ -149,8 +155,9 @@ class SettingRepository(TenantRepository[Setting]):
 
     async def insert(self, key: str, outlet_id: str | None, value: Any) -> Setting | None:
         """Create the row at version 1; None if a concurrent writer created it first."""
-        row = Setting(tenant_id=self.tenant_id, outlet_id=outlet_id, key=key, value=value,
-                      version=1)
+        row = Setting(
+            tenant_id=self.tenant_id, outlet_id=outlet_id, key=key, value=value, version=1
+        )
         return row if await _insert_unless_duplicate(self.session, row) else None
 
     async def delete_row(
@@ -173,14 +180,20 @@ class FlagRepository(TenantRepository[FeatureFlag]):
     not_found_label = "feature flag"
 
     async def for_outlet(self, outlet_id: str | None) -> Sequence[FeatureFlag]:
-        scope = or_(FeatureFlag.outlet_id.is_(None), FeatureFlag.outlet_id == outlet_id) \
-            if outlet_id else FeatureFlag.outlet_id.is_(None)
+        scope = (
+            or_(FeatureFlag.outlet_id.is_(None), FeatureFlag.outlet_id == outlet_id)
+            if outlet_id
+            else FeatureFlag.outlet_id.is_(None)
+        )
         return (await self.session.execute(self.select().where(scope))).scalars().all()
 
     async def for_name(self, name: str, outlet_id: str | None) -> Sequence[FeatureFlag]:
         stmt = self.select().where(FeatureFlag.name == name)
-        scope = or_(FeatureFlag.outlet_id.is_(None), FeatureFlag.outlet_id == outlet_id) \
-            if outlet_id else FeatureFlag.outlet_id.is_(None)
+        scope = (
+            or_(FeatureFlag.outlet_id.is_(None), FeatureFlag.outlet_id == outlet_id)
+            if outlet_id
+            else FeatureFlag.outlet_id.is_(None)
+        )
         return (await self.session.execute(stmt.where(scope))).scalars().all()
 
     async def set_enabled(self, name: str, outlet_id: str | None, enabled: bool) -> None:
@@ -189,23 +202,31 @@ class FlagRepository(TenantRepository[FeatureFlag]):
         for _attempt in range(2):
             stmt = (
                 update(FeatureFlag)
-                .where(self.scope(), FeatureFlag.name == name,
-                       _at_scope(FeatureFlag.outlet_id, outlet_id))
+                .where(
+                    self.scope(),
+                    FeatureFlag.name == name,
+                    _at_scope(FeatureFlag.outlet_id, outlet_id),
+                )
                 .values(enabled=enabled, updated_at=utcnow())
                 .execution_options(synchronize_session="fetch")
             )
             if (await self.session.execute(stmt)).rowcount:  # type: ignore[attr-defined]
                 return
-            row = FeatureFlag(tenant_id=self.tenant_id, outlet_id=outlet_id, name=name,
-                              enabled=enabled)
+            row = FeatureFlag(
+                tenant_id=self.tenant_id, outlet_id=outlet_id, name=name, enabled=enabled
+            )
             if await _insert_unless_duplicate(self.session, row):
                 return
         raise RuntimeError(f"could not upsert flag {name!r}")  # pragma: no cover
 
     async def delete_override(self, name: str, outlet_id: str | None) -> bool:
-        stmt = delete(FeatureFlag).where(
-            self.scope(), FeatureFlag.name == name, _at_scope(FeatureFlag.outlet_id, outlet_id)
-        ).execution_options(synchronize_session="fetch")
+        stmt = (
+            delete(FeatureFlag)
+            .where(
+                self.scope(), FeatureFlag.name == name, _at_scope(FeatureFlag.outlet_id, outlet_id)
+            )
+            .execution_options(synchronize_session="fetch")
+        )
         return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
 

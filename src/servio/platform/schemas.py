@@ -84,8 +84,9 @@ class OutletUpdate(BaseModel):
         "a missing day is closed; an end at or before the start runs past midnight.",
         examples=[{"mon": [["11:00", "15:00"], ["18:00", "23:00"]]}],
     )
-    holidays: list[str] | None = Field(default=None, description="Closed dates, outlet-local.",
-                                       examples=[["2026-12-25"]])
+    holidays: list[str] | None = Field(
+        default=None, description="Closed dates, outlet-local.", examples=[["2026-12-25"]]
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -150,8 +151,11 @@ class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    slug: str | None = Field(default=None, description="URL-safe; derived from the name "
-                             "when omitted.", examples=["spice-route"])
+    slug: str | None = Field(
+        default=None,
+        description="URL-safe; derived from the name when omitted.",
+        examples=["spice-route"],
+    )
     plan: Annotated[str, Field(min_length=1, max_length=32)] = "starter"
     outlet: OutletCreate
     owner: OwnerCreate
@@ -188,8 +192,10 @@ class SettingRead(BaseModel):
     type: str
     default: Any
     description: str
-    version: int = Field(description="Version of the row at `source` (0 for a default); "
-                         "send it as If-Match when changing that scope.")
+    version: int = Field(
+        description="Version of the row at `source` (0 for a default); "
+        "send it as If-Match when changing that scope."
+    )
     versions: dict[Scope, int] = Field(
         description="Version per scope (0 = no row at that scope), for If-Match."
     )

@@ -73,8 +73,9 @@ def _outlet_filters(repo: OutletRepository, actor: StaffActor) -> list[Any]:
     return [] if can_act_in_any_outlet(actor.roles) else [repo.granted_to(actor.user_id)]
 
 
-async def list_outlets(uow: UnitOfWork, actor: StaffActor, *, cursor: str | None = None,
-                       limit: int = DEFAULT_LIMIT) -> tuple[list[Outlet], str | None]:
+async def list_outlets(
+    uow: UnitOfWork, actor: StaffActor, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[Outlet], str | None]:
     repo = OutletRepository(uow.session, actor.tenant_id)
     return await repo.list_page(*_outlet_filters(repo, actor), cursor=cursor, limit=limit)
 
@@ -87,12 +88,13 @@ async def get_outlet(uow: UnitOfWork, actor: StaffActor, outlet_id: str) -> Outl
     return outlet
 
 
-_OUTLET_AUDIT_FIELDS = ("name", "timezone", "currency", "locale", "address", "business_hours",
-                        "holidays")
-
-
-async def update_outlet(uow: UnitOfWork, actor: StaffActor, outlet_id: str,
-                        patch: OutletUpdate, expected_version: int | None) -> Outlet:
+async def update_outlet(
+    uow: UnitOfWork,
+    actor: StaffActor,
+    outlet_id: str,
+    patch: OutletUpdate,
+    expected_version: int | None,
+) -> Outlet:
     repo = OutletRepository(uow.session, actor.tenant_id)
     current = await repo.get_visible(outlet_id, *_outlet_filters(repo, actor), for_update=True)
     if current is None:
@@ -107,8 +109,16 @@ async def update_outlet(uow: UnitOfWork, actor: StaffActor, outlet_id: str,
     updated = await repo.update_if_version(outlet_id, current.version, changes)
     if updated is None:  # pragma: no cover - the row is locked above
         raise VersionMismatch(current.version)
-    await audit.record(uow, actor, EventName.OUTLET_UPDATED, subject_type="outlet",
-                       subject_id=outlet_id, before=before, after=changes, outlet_id=outlet_id)
+    await audit.record(
+        uow,
+        actor,
+        EventName.OUTLET_UPDATED,
+        subject_type="outlet",
+        subject_id=outlet_id,
+        before=before,
+        after=changes,
+        outlet_id=outlet_id,
+    )
     return updated
 
 
@@ -124,8 +134,9 @@ class EffectiveSetting:
     versions: dict[Scope, int]
 
 
-async def settings_view(uow: UnitOfWork, tenant_id: str,
-                        outlet_id: str | None) -> list[EffectiveSetting]:
+async def settings_view(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str | None
+) -> list[EffectiveSetting]:
     """Every catalogued setting with the value that applies at `outlet_id` (or tenant-wide
     when None) and where it comes from."""
     rows = await SettingRepository(uow.session, tenant_id).for_outlet(outlet_id)
@@ -151,24 +162,31 @@ async def settings_view(uow: UnitOfWork, tenant_id: str,
 def view_version(view: list[EffectiveSetting]) -> str:
     """A fingerprint of the merged view: changes whenever any value, source or row
     version changes, so clients can cache the view and detect edits."""
-    payload = [[s.key, s.value, s.source, s.versions["tenant"], s.versions["outlet"]]
-               for s in view]
+    payload = [[s.key, s.value, s.source, s.versions["tenant"], s.versions["outlet"]] for s in view]
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()[:16]
 
 
-async def get_effective_settings(uow: UnitOfWork, tenant_id: str,
-                                 outlet_id: str | None) -> dict[str, Any]:
+async def get_effective_settings(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str | None
+) -> dict[str, Any]:
     """`{key: value}` for every catalogued setting at this outlet (tenant-wide if None)."""
     return {s.key: s.value for s in await settings_view(uow, tenant_id, outlet_id)}
 
 
-async def _effective_setting(uow: UnitOfWork, tenant_id: str, outlet_id: str | None,
-                             key: str) -> EffectiveSetting:
+async def _effective_setting(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str | None, key: str
+) -> EffectiveSetting:
     return next(s for s in await settings_view(uow, tenant_id, outlet_id) if s.key == key)
 
 
-async def put_setting(uow: UnitOfWork, actor: StaffActor, key: str, value: Any, scope: Scope,
-                      expected_version: int | None) -> EffectiveSetting:
+async def put_setting(
+    uow: UnitOfWork,
+    actor: StaffActor,
+    key: str,
+    value: Any,
+    scope: Scope,
+    expected_version: int | None,
+) -> EffectiveSetting:
     """Set the tenant default or the current outlet's override. `expected_version` (from
     If-Match) must equal the version of the row at that scope (0 = no row yet)."""
     spec = get_spec(key)
@@ -184,8 +202,11 @@ async def put_setting(uow: UnitOfWork, actor: StaffActor, key: str, value: Any, 
     current_version = current.version if current is not None else 0
     if expected_version is not None and expected_version != current_version:
         raise VersionMismatch(current_version)
-    before = None if current is None else {"scope": scope, "value": current.value,
-                                           "version": current.version}
+    before = (
+        None
+        if current is None
+        else {"scope": scope, "value": current.value, "version": current.version}
+    )
     if current is None:
         row = await repo.insert(key, outlet_id, stored)
         if row is None:  # another writer created it between our read and insert
@@ -196,15 +217,22 @@ async def put_setting(uow: UnitOfWork, actor: StaffActor, key: str, value: Any, 
         row = await repo.update_value(key, outlet_id, stored, current.version)
     if row is None:  # pragma: no cover - locked above; deleted concurrently on SQLite only
         raise VersionMismatch(0)
-    await audit.record(uow, actor, EventName.SETTINGS_CHANGED, subject_type="setting",
-                       subject_id=key, before=before,
-                       after={"scope": scope, "value": row.value, "version": row.version},
-                       outlet_id=outlet_id)
+    await audit.record(
+        uow,
+        actor,
+        EventName.SETTINGS_CHANGED,
+        subject_type="setting",
+        subject_id=key,
+        before=before,
+        after={"scope": scope, "value": row.value, "version": row.version},
+        outlet_id=outlet_id,
+    )
     return await _effective_setting(uow, actor.tenant_id, actor.outlet_id, key)
 
 
-async def delete_setting(uow: UnitOfWork, actor: StaffActor, key: str, scope: Scope,
-                         expected_version: int | None) -> EffectiveSetting:
+async def delete_setting(
+    uow: UnitOfWork, actor: StaffActor, key: str, scope: Scope, expected_version: int | None
+) -> EffectiveSetting:
     """Remove an override (or a tenant default) so the next level applies again."""
     if get_spec(key) is None:
         raise UnknownSetting(key)
@@ -217,8 +245,16 @@ async def delete_setting(uow: UnitOfWork, actor: StaffActor, key: str, scope: Sc
         raise VersionMismatch(current.version)
     before = {"scope": scope, "value": current.value, "version": current.version}
     await repo.delete_row(key, outlet_id, current.version)
-    await audit.record(uow, actor, EventName.SETTINGS_CHANGED, subject_type="setting",
-                       subject_id=key, before=before, after=None, outlet_id=outlet_id)
+    await audit.record(
+        uow,
+        actor,
+        EventName.SETTINGS_CHANGED,
+        subject_type="setting",
+        subject_id=key,
+        before=before,
+        after=None,
+        outlet_id=outlet_id,
+    )
     return await _effective_setting(uow, actor.tenant_id, actor.outlet_id, key)
 
 
@@ -232,8 +268,7 @@ class EffectiveFlag:
     source: Source
 
 
-async def flags_view(uow: UnitOfWork, tenant_id: str,
-                     outlet_id: str | None) -> list[EffectiveFlag]:
+async def flags_view(uow: UnitOfWork, tenant_id: str, outlet_id: str | None) -> list[EffectiveFlag]:
     rows = await FlagRepository(uow.session, tenant_id).for_outlet(outlet_id)
     tenant_rows = {r.name: r.enabled for r in rows if r.outlet_id is None}
     outlet_rows = {r.name: r.enabled for r in rows if r.outlet_id is not None}
@@ -248,8 +283,7 @@ async def flags_view(uow: UnitOfWork, tenant_id: str,
     return view
 
 
-async def is_enabled(uow: UnitOfWork, tenant_id: str, outlet_id: str | None,
-                     name: str) -> bool:
+async def is_enabled(uow: UnitOfWork, tenant_id: str, outlet_id: str | None, name: str) -> bool:
     """Whether flag `name` is on at this outlet (tenant-wide if None). An unknown name is
     a programming error (ValueError), never silently False."""
     spec = get_flag(name)
@@ -262,30 +296,44 @@ async def is_enabled(uow: UnitOfWork, tenant_id: str, outlet_id: str | None,
     return by_scope.get(True, spec.default)
 
 
-async def set_flag(uow: UnitOfWork, actor: StaffActor, name: str, enabled: bool,
-                   scope: Scope) -> EffectiveFlag:
+async def set_flag(
+    uow: UnitOfWork, actor: StaffActor, name: str, enabled: bool, scope: Scope
+) -> EffectiveFlag:
     if get_flag(name) is None:
         raise UnknownFlag(name)
     outlet_id = _scope_outlet(actor, scope)
     before = await is_enabled(uow, actor.tenant_id, outlet_id, name)
     await FlagRepository(uow.session, actor.tenant_id).set_enabled(name, outlet_id, enabled)
-    await audit.record(uow, actor, EventName.FLAG_CHANGED, subject_type="feature_flag",
-                       subject_id=name, before={"scope": scope, "enabled": before},
-                       after={"scope": scope, "enabled": enabled}, outlet_id=outlet_id)
+    await audit.record(
+        uow,
+        actor,
+        EventName.FLAG_CHANGED,
+        subject_type="feature_flag",
+        subject_id=name,
+        before={"scope": scope, "enabled": before},
+        after={"scope": scope, "enabled": enabled},
+        outlet_id=outlet_id,
+    )
     return await _effective_flag(uow, actor, name)
 
 
-async def clear_flag(uow: UnitOfWork, actor: StaffActor, name: str,
-                     scope: Scope) -> EffectiveFlag:
+async def clear_flag(uow: UnitOfWork, actor: StaffActor, name: str, scope: Scope) -> EffectiveFlag:
     if get_flag(name) is None:
         raise UnknownFlag(name)
     outlet_id = _scope_outlet(actor, scope)
     before = await is_enabled(uow, actor.tenant_id, outlet_id, name)
     if not await FlagRepository(uow.session, actor.tenant_id).delete_override(name, outlet_id):
         raise NotFound(f"{scope} override of {name}")
-    await audit.record(uow, actor, EventName.FLAG_CHANGED, subject_type="feature_flag",
-                       subject_id=name, before={"scope": scope, "enabled": before},
-                       after=None, outlet_id=outlet_id)
+    await audit.record(
+        uow,
+        actor,
+        EventName.FLAG_CHANGED,
+        subject_type="feature_flag",
+        subject_id=name,
+        before={"scope": scope, "enabled": before},
+        after=None,
+        outlet_id=outlet_id,
+    )
     return await _effective_flag(uow, actor, name)
 
 
@@ -300,7 +348,7 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(name: str) -> str:
-    """"Café Ümit & Sons" -> "cafe-umit-sons" (accents folded to ASCII)."""
+    """ "Café Ümit & Sons" -> "cafe-umit-sons" (accents folded to ASCII)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = _NON_SLUG.sub("-", ascii_name.lower()).strip("-")[:64].strip("-")
     return slug or "tenant"
@@ -313,8 +361,9 @@ class ProvisionedTenant:
     owner_id: str
 
 
-async def create_tenant(uow: UnitOfWork, actor: ProviderActor,
-                        data: TenantCreate) -> ProvisionedTenant:
+async def create_tenant(
+    uow: UnitOfWork, actor: ProviderActor, data: TenantCreate
+) -> ProvisionedTenant:
     """A tenant, its first outlet and its owner, in one transaction."""
     tenant = Tenant(name=data.name, slug=data.slug or slugify(data.name), plan=data.plan)
     repo = ProviderTenantRepository(uow.session)
@@ -323,29 +372,48 @@ async def create_tenant(uow: UnitOfWork, actor: ProviderActor,
             await repo.add_all(tenant)
             outlet = Outlet(tenant_id=tenant.id, **data.outlet.model_dump())
             await repo.add_all(outlet)
-            owner = await create_staff_user(uow, tenant_id=tenant.id, name=data.owner.name,
-                                            roles=["owner"], email=data.owner.email,
-                                            password=data.owner.password)
+            owner = await create_staff_user(
+                uow,
+                tenant_id=tenant.id,
+                name=data.owner.name,
+                roles=["owner"],
+                email=data.owner.email,
+                password=data.owner.password,
+            )
     except IntegrityError as exc:
         # The owner's email clash is reported by create_staff_user (409 EMAIL_TAKEN).
         if "slug" in str(exc.orig).lower():
             raise Taken("SLUG_TAKEN", f"the slug {tenant.slug!r} is already used") from None
         raise
-    await audit.record(uow, actor, EventName.TENANT_CREATED, subject_type="tenant",
-                       subject_id=tenant.id, tenant_id=tenant.id, outlet_id=outlet.id,
-                       after={"name": tenant.name, "slug": tenant.slug, "plan": tenant.plan,
-                              "outlet": outlet.name, "owner_email": data.owner.email,
-                              "owner_id": owner.id})
+    await audit.record(
+        uow,
+        actor,
+        EventName.TENANT_CREATED,
+        subject_type="tenant",
+        subject_id=tenant.id,
+        tenant_id=tenant.id,
+        outlet_id=outlet.id,
+        after={
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "plan": tenant.plan,
+            "outlet": outlet.name,
+            "owner_email": data.owner.email,
+            "owner_id": owner.id,
+        },
+    )
     return ProvisionedTenant(tenant, outlet, owner.id)
 
 
-async def list_tenants(uow: UnitOfWork, *, cursor: str | None = None,
-                       limit: int = DEFAULT_LIMIT) -> tuple[list[Tenant], str | None]:
+async def list_tenants(
+    uow: UnitOfWork, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[Tenant], str | None]:
     return await ProviderTenantRepository(uow.session).list_page(cursor=cursor, limit=limit)
 
 
-async def set_maintenance(uow: UnitOfWork, actor: AnyActor, tenant_id: str,
-                          until: datetime | None) -> Tenant:
+async def set_maintenance(
+    uow: UnitOfWork, actor: AnyActor, tenant_id: str, until: datetime | None
+) -> Tenant:
     repo = ProviderTenantRepository(uow.session)
     current = await repo.get(tenant_id)
     if current is None:
@@ -354,7 +422,14 @@ async def set_maintenance(uow: UnitOfWork, actor: AnyActor, tenant_id: str,
     updated = await repo.set_maintenance(tenant_id, until)
     if updated is None:  # pragma: no cover - deleted between the two statements
         raise NotFound("tenant")
-    await audit.record(uow, actor, EventName.TENANT_MAINTENANCE_SCHEDULED,
-                       subject_type="tenant", subject_id=tenant_id, tenant_id=tenant_id,
-                       before=before, after={"maintenance_until": until})
+    await audit.record(
+        uow,
+        actor,
+        EventName.TENANT_MAINTENANCE_SCHEDULED,
+        subject_type="tenant",
+        subject_id=tenant_id,
+        tenant_id=tenant_id,
+        before=before,
+        after={"maintenance_until": until},
+    )
     return updated

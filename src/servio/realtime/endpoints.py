@@ -33,24 +33,27 @@ class StaffSocketCredentials:
 @mark_policy(RoutePolicy("staff"))
 async def staff_socket_credentials(
     token: Annotated[str, Query(description="A staff access token")] = "",
-    outlet: Annotated[str | None, Query(
-        description="Outlet to follow, for staff granted several (default: the login's)")]
-    = None,
+    outlet: Annotated[
+        str | None,
+        Query(description="Outlet to follow, for staff granted several (default: the login's)"),
+    ] = None,
 ) -> StaffSocketCredentials:
     """Read only; checked after the socket is accepted so a bad token can be told apart
     (close 4401) from a network failure."""
     return StaffSocketCredentials(token, outlet)
 
 
-async def _authenticate_staff_socket(websocket: WebSocket,
-                                     credentials: StaffSocketCredentials) -> StaffActor:
+async def _authenticate_staff_socket(
+    websocket: WebSocket, credentials: StaffSocketCredentials
+) -> StaffActor:
     settings: Settings = websocket.app.state.settings
     db: Database = websocket.app.state.db
     if not credentials.token:
         raise SocketRejected(reason="token required")
     async with db.unit_of_work() as uow:
-        actor = await staff_from_token(uow, settings, credentials.token,
-                                       requested_outlet=credentials.outlet)
+        actor = await staff_from_token(
+            uow, settings, credentials.token, requested_outlet=credentials.outlet
+        )
     if actor.outlet_id is None:
         raise SocketRejected(4400, "OUTLET_REQUIRED")
     return actor
@@ -83,9 +86,10 @@ async def staff_socket(
     "message (`{type, data, ts}`), a `: keep-alive` comment every 15 s. The stream ends "
     "when the reader falls too far behind; EventSource reconnects by itself.",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Event stream"},
-               **problem_responses((400, "OUTLET_REQUIRED"), (401, "UNAUTHORIZED"),
-                                   (403, "FORBIDDEN"))},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Event stream"},
+        **problem_responses((400, "OUTLET_REQUIRED"), (401, "UNAUTHORIZED"), (403, "FORBIDDEN")),
+    },
 )
 async def events_stream(
     request: Request,
@@ -93,10 +97,14 @@ async def events_stream(
     pubsub: Annotated[PubSub, Depends(get_pubsub)],
 ) -> StreamingResponse:
     settings: Settings = request.app.state.settings
-    stream = event_stream(pubsub, [staff_channel(service.outlet_of(actor))],
-                          queue_max=settings.ws_queue_max)
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    stream = event_stream(
+        pubsub, [staff_channel(service.outlet_of(actor))], queue_max=settings.ws_queue_max
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post(
@@ -104,8 +112,12 @@ async def events_stream(
     summary="Announce something to every staff screen of the outlet",
     status_code=202,
     response_model=AnnouncementRead,
-    responses=problem_responses((400, "OUTLET_REQUIRED"), (401, "UNAUTHORIZED"),
-                                (403, "FORBIDDEN"), (422, "VALIDATION_ERROR")),
+    responses=problem_responses(
+        (400, "OUTLET_REQUIRED"),
+        (401, "UNAUTHORIZED"),
+        (403, "FORBIDDEN"),
+        (422, "VALIDATION_ERROR"),
+    ),
 )
 async def announce(
     body: AnnouncementCreate,

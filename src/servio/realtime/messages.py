@@ -36,10 +36,21 @@ READY = "ready"  # sent once subscribed: re-read state now, every later change a
 PING = "ping"  # heartbeat from the server; a client may also send one
 PONG = "pong"  # the server's reply to a client ping
 
-GUEST_TYPES = frozenset({MEMBER_JOIN, CART_UPDATED, ORDER_FIRED, ORDER_FIRE_DELAYED,
-                         ORDER_STATUS, SESSION_CLOSED})
-STAFF_TYPES = frozenset({TABLE_STATE, SESSION_OPENED, SESSION_CLOSED, ORDER_FIRED,
-                         ORDER_FIRE_DELAYED, ORDER_STATUS, BILL_REQUESTED, ALERT})
+GUEST_TYPES = frozenset(
+    {MEMBER_JOIN, CART_UPDATED, ORDER_FIRED, ORDER_FIRE_DELAYED, ORDER_STATUS, SESSION_CLOSED}
+)
+STAFF_TYPES = frozenset(
+    {
+        TABLE_STATE,
+        SESSION_OPENED,
+        SESSION_CLOSED,
+        ORDER_FIRED,
+        ORDER_FIRE_DELAYED,
+        ORDER_STATUS,
+        BILL_REQUESTED,
+        ALERT,
+    }
+)
 KDS_TYPES = frozenset({TICKET_NEW, TICKET_UPDATED, ITEM_STATUS, SLA_BREACH})
 CONTROL_TYPES = frozenset({READY, PING, PONG})
 ALL_TYPES = GUEST_TYPES | STAFF_TYPES | KDS_TYPES | CONTROL_TYPES

@@ -25,14 +25,16 @@ async def publish_safely(pubsub: PubSub, channel: str, message: Message) -> bool
         async with asyncio.timeout(PUBLISH_TIMEOUT_SECS):
             await pubsub.publish(channel, message)
     except Exception:
-        log.warning("real-time publish to %s failed (type=%s)", channel,
-                    message.get("type"), exc_info=True)
+        log.warning(
+            "real-time publish to %s failed (type=%s)", channel, message.get("type"), exc_info=True
+        )
         return False
     return True
 
 
-def publish_after_commit(uow: UnitOfWork, pubsub: PubSub, channel: str, type_: str,
-                         data: Mapping[str, Any] | None = None) -> Message:
+def publish_after_commit(
+    uow: UnitOfWork, pubsub: PubSub, channel: str, type_: str, data: Mapping[str, Any] | None = None
+) -> Message:
     """Queue `{type, data, ts}` for `channel` once `uow` commits; returns the message.
 
     The envelope is built now (its `ts` is when the change happened, and an unknown type

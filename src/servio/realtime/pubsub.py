@@ -79,8 +79,12 @@ class Subscription:
     Messages are shared between subscribers of a process: treat them as read-only.
     """
 
-    def __init__(self, channels: tuple[str, ...], max_queue: int,
-                 on_close: Callable[[Subscription], None] | None = None) -> None:
+    def __init__(
+        self,
+        channels: tuple[str, ...],
+        max_queue: int,
+        on_close: Callable[[Subscription], None] | None = None,
+    ) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be at least 1")
         self.channels = channels
@@ -151,8 +155,9 @@ class PubSub(Protocol):
 
     async def publish(self, channel: str, message: Message) -> None: ...
 
-    def subscribe(self, *channels: str,
-                  max_queue: int | None = None) -> AbstractAsyncContextManager[Subscription]:
+    def subscribe(
+        self, *channels: str, max_queue: int | None = None
+    ) -> AbstractAsyncContextManager[Subscription]:
         """`async with pubsub.subscribe(ch, ...) as sub:` — live once entered, removed on
         exit."""
         ...
@@ -231,8 +236,9 @@ class InProcessPubSub:
         self._local.dispatch(channel, orjson.loads(encode(message)))
 
     @asynccontextmanager
-    async def subscribe(self, *channels: str,
-                        max_queue: int | None = None) -> AsyncIterator[Subscription]:
+    async def subscribe(
+        self, *channels: str, max_queue: int | None = None
+    ) -> AsyncIterator[Subscription]:
         subscription = _new_subscription(self._local, channels, max_queue)
         self._local.add(subscription)
         try:
@@ -248,8 +254,9 @@ class RedisPubSub:
 
     CONTROL_CHANNEL = "rt:_process"  # keeps the connection subscribed (redis-py needs one)
 
-    def __init__(self, redis: Redis, *, prefix: str = "",
-                 queue_max: int = DEFAULT_QUEUE_MAX) -> None:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "", queue_max: int = DEFAULT_QUEUE_MAX
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._local = _LocalFanOut(queue_max)
@@ -283,38 +290,47 @@ class RedisPubSub:
         await self._redis.publish(self._key(channel), encode(message))
 
     @asynccontextmanager
-    async def subscribe(self, *channels: str,
-                        max_queue: int | None = None) -> AsyncIterator[Subscription]:
-        subscription = _new_subscription(self._local, channels, max_queue,
-                                         on_close=self._schedule_unsubscribe)
+    async def subscribe(
+        self, *channels: str, max_queue: int | None = None
+    ) -> AsyncIterator[Subscription]:
+        subscription = _new_subscription(
+            self._local, channels, max_queue, on_close=self._schedule_unsubscribe
+        )
         async with self._lock:
             new_channels = self._local.add(subscription)
-            waiters = [self._expect_confirmation(ch) for ch in new_channels]
+            for channel in new_channels:
+                self._expect_confirmation(channel)
+            # Also wait for channels another subscriber is still waiting on.
+            waiters = [
+                future
+                for ch in subscription.channels
+                if (future := self._confirmations.get(ch)) is not None and not future.done()
+            ]
             if new_channels and self._pubsub is not None:
                 try:
                     await self._pubsub.subscribe(*(self._key(ch) for ch in new_channels))
                 except Exception:  # the reader's reconnect re-subscribes every channel
-                    log.warning("redis subscribe failed; will retry on reconnect",
-                                exc_info=True)
+                    log.warning("redis subscribe failed; will retry on reconnect", exc_info=True)
         try:
             if waiters:
-                # Entered means live: wait until Redis confirmed every new channel.
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(SUBSCRIBE_CONFIRM_SECS):
-                        await asyncio.gather(*waiters)
+                # Entered means live: wait until Redis confirmed every channel. On timeout
+                # (Redis down) carry on; the reconnect subscribes and confirms later.
+                await asyncio.wait(waiters, timeout=SUBSCRIBE_CONFIRM_SECS)
             yield subscription
         finally:
             subscription.close()
 
-    def _expect_confirmation(self, channel: str) -> asyncio.Future[None]:
+    def _expect_confirmation(self, channel: str) -> None:
         future = self._confirmations.get(channel)
         if future is None or future.done():
-            future = asyncio.get_running_loop().create_future()
-            self._confirmations[channel] = future
-        return future
+            self._confirmations[channel] = asyncio.get_running_loop().create_future()
 
     def _schedule_unsubscribe(self, subscription: Subscription) -> None:
         emptied = self._local.remove(subscription)
+        for channel in emptied:
+            pending = self._confirmations.pop(channel, None)
+            if pending is not None:
+                pending.cancel()
         if emptied and self._reader is not None:
             task = asyncio.get_running_loop().create_task(self._unsubscribe(emptied))
             self._background.add(task)
@@ -365,8 +381,9 @@ class RedisPubSub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("redis pub/sub connection lost; reconnecting in %.1fs", delay,
-                            exc_info=True)
+                log.warning(
+                    "redis pub/sub connection lost; reconnecting in %.1fs", delay, exc_info=True
+                )
                 await self._drop_connection()
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))  # noqa: S311
                 delay = min(delay * 2, RECONNECT_MAX_SECS)
@@ -379,7 +396,7 @@ class RedisPubSub:
         key = key.decode() if isinstance(key, bytes) else key
         if not key.startswith(self._prefix):
             return
-        channel = key[len(self._prefix):]
+        channel = key[len(self._prefix) :]
         if kind == "subscribe":
             future = self._confirmations.pop(channel, None)
             if future is not None and not future.done():
@@ -394,22 +411,28 @@ class RedisPubSub:
                 self._local.dispatch(channel, message)
 
 
-def _new_subscription(local: _LocalFanOut, channels: tuple[str, ...], max_queue: int | None,
-                      on_close: Callable[[Subscription], None] | None = None) -> Subscription:
+def _new_subscription(
+    local: _LocalFanOut,
+    channels: tuple[str, ...],
+    max_queue: int | None,
+    on_close: Callable[[Subscription], None] | None = None,
+) -> Subscription:
     if not channels:
         raise ValueError("subscribe() needs at least one channel")
 
     def unregister(subscription: Subscription) -> None:
         local.remove(subscription)
 
-    return Subscription(tuple(dict.fromkeys(channels)), max_queue or local.default_queue_max,
-                        on_close=on_close or unregister)
+    return Subscription(
+        tuple(dict.fromkeys(channels)),
+        max_queue or local.default_queue_max,
+        on_close=on_close or unregister,
+    )
 
 
 def create_pubsub(settings: Settings, redis: Redis | None) -> PubSub:
     if redis is not None:
-        return RedisPubSub(redis, prefix=settings.redis_key_prefix,
-                           queue_max=settings.ws_queue_max)
+        return RedisPubSub(redis, prefix=settings.redis_key_prefix, queue_max=settings.ws_queue_max)
     return InProcessPubSub(queue_max=settings.ws_queue_max)
 
 

@@ -4,13 +4,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-AnnouncementText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                    max_length=280)]
+AnnouncementText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=280)
+]
 
 
 class AnnouncementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid",
-                              json_schema_extra={"examples": [{"message": "86 the salmon"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"message": "86 the salmon"}]}
+    )
 
     message: AnnouncementText = Field(description="Shown on every staff screen of the outlet")
 

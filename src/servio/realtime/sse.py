@@ -23,8 +23,13 @@ def sse_event(message: dict[str, object]) -> bytes:
     return b"data: " + orjson.dumps(message) + b"\n\n"
 
 
-async def event_stream(pubsub: PubSub, channels: Sequence[str], *, queue_max: int,
-                       keepalive_secs: float = KEEPALIVE_SECS) -> AsyncIterator[bytes]:
+async def event_stream(
+    pubsub: PubSub,
+    channels: Sequence[str],
+    *,
+    queue_max: int,
+    keepalive_secs: float = KEEPALIVE_SECS,
+) -> AsyncIterator[bytes]:
     """Subscribe, then yield events until the subscription ends or the client leaves
     (the response cancels the generator, which unsubscribes)."""
     sse_clients.inc()

@@ -122,12 +122,12 @@ async def serve_socket(
         except ProblemError as problem:
             await _close(websocket, close_code_for(problem), problem.code)
             return
-        async with pubsub.subscribe(*channels(actor),
-                                    max_queue=settings.ws_queue_max) as subscription:
+        async with pubsub.subscribe(
+            *channels(actor), max_queue=settings.ws_queue_max
+        ) as subscription:
             ws_clients.inc()
             try:
-                close = await _pump(websocket, subscription, settings, actor,
-                                    on_client_message)
+                close = await _pump(websocket, subscription, settings, actor, on_client_message)
             finally:
                 ws_clients.dec()
         if close is not None:
@@ -136,9 +136,13 @@ async def serve_socket(
         limiter.release(ip)
 
 
-async def _pump(websocket: WebSocket, subscription: Subscription, settings: Settings,
-                actor: ActorT,
-                on_client_message: ClientMessageHandler[ActorT] | None) -> tuple[int, str] | None:
+async def _pump(
+    websocket: WebSocket,
+    subscription: Subscription,
+    settings: Settings,
+    actor: ActorT,
+    on_client_message: ClientMessageHandler[ActorT] | None,
+) -> tuple[int, str] | None:
     """Forward, heartbeat and read concurrently; the first to finish stops the others.
     Returns the close to send, or None when the client left first."""
     client_left = False

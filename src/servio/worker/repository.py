@@ -172,6 +172,24 @@ async def mark_failed(
     return _rowcount(result) == 1
 
 
+async def release_unstarted(
+    uow: UnitOfWork, *, message_id: str, worker_id: str, attempt: int
+) -> bool:
+    """Hand a claimed message back without an attempt (its handler never started)."""
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(_fenced(message_id, worker_id, attempt))
+        .values(
+            status="pending",
+            attempts=OutboxMessage.attempts - 1,
+            locked_by=None,
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
 async def delete_delivered_before(uow: UnitOfWork, cutoff: datetime) -> int:
     result = await uow.session.execute(
         delete(OutboxMessage)

@@ -16,7 +16,7 @@ import socket
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -42,8 +42,10 @@ logger = structlog.get_logger("servio.worker")
 LOOP_JOB = "worker.loop"
 SCHEDULE_TICK_SECS = 5.0  # how often the loop evaluates schedules (periods are minutes+)
 STOP_GRACE_SECS = 30.0  # how long stop() lets an in-flight pass finish
+LEASE_MARGIN = 0.2  # fraction of the lease kept free between a handler's timeout and expiry
+MIN_HANDLER_SECS = 1.0  # below this much lease left, hand the message back instead
 
-Outcome = Literal["delivered", "retry", "dead", "lost"]
+Outcome = Literal["delivered", "retry", "dead", "released", "lost"]
 
 
 @dataclass
@@ -52,6 +54,7 @@ class PassResult:
     delivered: int = 0
     retried: int = 0
     dead: int = 0
+    released: int = 0  # handed back unstarted: their lease ran short while queued
     lost: int = 0  # outcomes not recorded because another worker took the row over
     schedules_fired: list[str] = field(default_factory=list)
 
@@ -87,6 +90,7 @@ class Worker:
         self.context = HandlerContext(
             db=db, settings=settings, worker_id=self.worker_id, pubsub=pubsub
         )
+        self.concurrency = max(1, min(settings.worker_batch_size, settings.database_pool_size))
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -123,19 +127,39 @@ class Worker:
             outbox_failed_total.inc(buried)
             logger.warning("outbox.lease_expired_dead", count=buried)
         result = PassResult(claimed=len(claimed), dead=buried)
-        for outcome in await asyncio.gather(*(self._deliver(m) for m in claimed)):
+        # Bounded so handlers and result writes do not exhaust the connection pool.
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(message: ClaimedMessage) -> Outcome:
+            async with slots:
+                return await self._deliver(message, lease_until=now + lease)
+
+        for outcome in await asyncio.gather(*(deliver(m) for m in claimed)):
             if outcome == "delivered":
                 result.delivered += 1
             elif outcome == "retry":
                 result.retried += 1
             elif outcome == "dead":
                 result.dead += 1
+            elif outcome == "released":
+                result.released += 1
             else:
                 result.lost += 1
         return result
 
-    async def _deliver(self, message: ClaimedMessage) -> Outcome:
-        error, permanent = await self._run_handler(message)
+    async def _deliver(self, message: ClaimedMessage, *, lease_until: datetime) -> Outcome:
+        # Finish well inside the lease so no other worker reclaims a row still in flight;
+        # a message whose turn came too late goes back untouched for the next pass.
+        budget = (lease_until - utcnow()).total_seconds() - LEASE_MARGIN * (
+            self.settings.outbox_lease_secs
+        )
+        if budget < MIN_HANDLER_SECS:
+            async with self.db.unit_of_work(bypass_rls=True) as uow:
+                released = await repository.release_unstarted(
+                    uow, message_id=message.id, worker_id=self.worker_id, attempt=message.attempts
+                )
+            return "released" if released else "lost"
+        error, permanent = await self._run_handler(message, budget_secs=budget)
         finished = utcnow()
         retry_at = None
         if (
@@ -181,19 +205,19 @@ class Worker:
         log.warning("outbox.retry", error=error, retry_at=retry_at.isoformat())
         return "retry"
 
-    async def _run_handler(self, message: ClaimedMessage) -> tuple[str | None, bool]:
+    async def _run_handler(
+        self, message: ClaimedMessage, *, budget_secs: float
+    ) -> tuple[str | None, bool]:
         """(error, permanent) — error None means delivered."""
         handler = self.handlers.get(message.topic)
         if handler is None:  # maybe a newer release's topic: retry, then dead-letter
             return f"no handler for topic {message.topic!r}", False
-        # Finish well inside the lease so no other worker reclaims a row still in flight.
-        timeout = self.settings.outbox_lease_secs * 0.8
         try:
-            await asyncio.wait_for(handler(message, self.context), timeout=timeout)
+            await asyncio.wait_for(handler(message, self.context), timeout=budget_secs)
         except PermanentFailure as exc:
             return _describe(exc), True
         except TimeoutError:
-            return f"handler timed out after {timeout:g}s", False
+            return f"handler timed out after {budget_secs:.1f}s", False
         except Exception as exc:
             return _describe(exc), False
         return None, False

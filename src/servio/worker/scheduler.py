@@ -93,7 +93,7 @@ class DailyAt:
                     "schedule.bad_timezone", outlet_id=outlet.outlet_id, timezone=outlet.timezone
                 )
                 continue
-            if local.time().replace(tzinfo=None) >= self.at:
+            if local.time() >= self.at:
                 due.append(
                     Occurrence(
                         scope=outlet.outlet_id,
