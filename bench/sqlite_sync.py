@@ -30,13 +30,19 @@ def run(path: Path, synchronous: str, txns: int) -> float:
     start = time.perf_counter()
     for i in range(txns):
         conn.execute("BEGIN IMMEDIATE")
-        cur = conn.execute("INSERT INTO orders (tenant, total, created) VALUES (?, ?, ?)",
-                           ("t1", 52500, "2026-11-22T13:00:00Z"))
+        cur = conn.execute(
+            "INSERT INTO orders (tenant, total, created) VALUES (?, ?, ?)",
+            ("t1", 52500, "2026-11-22T13:00:00Z"),
+        )
         oid = cur.lastrowid
-        conn.executemany("INSERT INTO lines (order_id, item, qty, price) VALUES (?, ?, ?, ?)",
-                         [(oid, f"item{j}", 1, 12500) for j in range(4)])
-        conn.execute("INSERT INTO outbox (tenant, dedupe, payload) VALUES (?, ?, ?)",
-                     ("t1", f"order:{i}", '{"event":"order.placed"}'))
+        conn.executemany(
+            "INSERT INTO lines (order_id, item, qty, price) VALUES (?, ?, ?, ?)",
+            [(oid, f"item{j}", 1, 12500) for j in range(4)],
+        )
+        conn.execute(
+            "INSERT INTO outbox (tenant, dedupe, payload) VALUES (?, ?, ?)",
+            ("t1", f"order:{i}", '{"event":"order.placed"}'),
+        )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
@@ -59,7 +65,9 @@ def main() -> None:
         "rounds": args.rounds,
         "normal_tps_median": round(statistics.median(normal)),
         "full_tps_median": round(statistics.median(full)),
-        "full_over_normal_ratio": round(statistics.median(f / n for f, n in zip(full, normal, strict=True)), 3),
+        "full_over_normal_ratio": round(
+            statistics.median(f / n for f, n in zip(full, normal, strict=True)), 3
+        ),
     }
     print(json.dumps(result, indent=2))
 

@@ -38,10 +38,23 @@ def main() -> None:
             f"prepend_sys_path = {ROOT / 'src'}\n"
         )
         url = f"sqlite+aiosqlite:///{tmp}/regen.db"
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(ini), "revision", "--autogenerate",
-             "--rev-id", "0001", "-m", "initial schema"],
-            check=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+        subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(ini),
+                "revision",
+                "--autogenerate",
+                "--rev-id",
+                "0001",
+                "-m",
+                "initial schema",
+            ],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
         )
         generated = next((scratch / "versions").glob("*initial_schema.py"))
         text = re.sub(r"Create Date: .*", "Create Date: 2026-11-22", generated.read_text())

@@ -71,3 +71,12 @@ def test_sources_precedence_env_over_dotenv_over_config_file(
     assert settings.port == 9300  # environment wins
     assert settings.log_level == "WARNING"  # then .env
     assert settings.host == "0.0.0.0"  # then the config file
+
+
+def test_env_example_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copying .env.example to .env changes nothing: its values (and inline comments) parse."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    from_example = Settings(_env_file=str(ROOT / ".env.example"))  # type: ignore[call-arg]
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert from_example.model_dump() == defaults.model_dump()

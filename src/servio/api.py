@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 
-
 def build_api_router() -> APIRouter:
     from servio.audit.endpoints import router as audit_router
     from servio.auth.endpoints import router as auth_router
@@ -16,7 +15,14 @@ def build_api_router() -> APIRouter:
     from servio.worker.endpoints import router as worker_router
 
     root = APIRouter()
-    for router in (ops_router, auth_router, platform_router, audit_router, worker_router,
-                   realtime_router, web_router):
+    for router in (
+        ops_router,
+        auth_router,
+        platform_router,
+        audit_router,
+        worker_router,
+        realtime_router,
+        web_router,
+    ):
         root.include_router(router)
     return root

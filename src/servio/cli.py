@@ -94,17 +94,23 @@ def demo(
 def create_admin(
     email: str = typer.Option(..., prompt=True),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True,
-        envvar="SERVIO_PROVIDER_PASSWORD", help="Or set SERVIO_PROVIDER_PASSWORD",
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="SERVIO_PROVIDER_PASSWORD",
+        help="Or set SERVIO_PROVIDER_PASSWORD",
     ),
 ) -> None:
     """Create a platform operator (super admin) account."""
     from servio.demo import create_provider_admin_cli
+    from servio.kit.errors import ProblemError
 
-    if len(password) < 12:
-        typer.echo("password must be at least 12 characters", err=True)
-        raise typer.Exit(2)
-    created = asyncio.run(create_provider_admin_cli(get_settings(), email, password))
+    try:
+        created = asyncio.run(create_provider_admin_cli(get_settings(), email, password))
+    except ProblemError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"provider admin {'created' if created else 'already exists'}: {email}")
 
 

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from servio.auth.passwords import hash_password, hash_pin, pin_lookup
+from servio.auth.service import create_provider_admin
 from servio.config import Settings
 from servio.kit.db import Database, UnitOfWork, make_engine
+from servio.kit.errors import Conflict
 from servio.models import Outlet, ProviderAdmin, StaffOutletGrant, StaffUser, Tenant
 
 DEMO_SLUG = "demo-bistro"
@@ -26,19 +28,30 @@ OPEN_ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "f
 
 
 async def _tenant_and_outlet(uow: UnitOfWork) -> tuple[Tenant, Outlet]:
-    tenant = (await uow.session.execute(
-        select(Tenant).where(Tenant.slug == DEMO_SLUG))).scalar_one_or_none()
+    tenant = (
+        await uow.session.execute(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+    ).scalar_one_or_none()
     if tenant is None:
         tenant = Tenant(name="Demo Bistro", slug=DEMO_SLUG, plan="demo")
         uow.session.add(tenant)
         await uow.session.flush()
-    outlet = (await uow.session.execute(
-        select(Outlet).where(Outlet.tenant_id == tenant.id).order_by(Outlet.created_at)
-    )).scalars().first()
+    outlet = (
+        (
+            await uow.session.execute(
+                select(Outlet).where(Outlet.tenant_id == tenant.id).order_by(Outlet.created_at)
+            )
+        )
+        .scalars()
+        .first()
+    )
     if outlet is None:
         outlet = Outlet(
-            tenant_id=tenant.id, name="Demo Bistro", timezone="Asia/Kolkata", currency="INR",
-            locale="en", address="12 MG Road, Bengaluru 560001",
+            tenant_id=tenant.id,
+            name="Demo Bistro",
+            timezone="Asia/Kolkata",
+            currency="INR",
+            locale="en",
+            address="12 MG Road, Bengaluru 560001",
             tax_profile={"gst_mode": "regular", "state_code": "KA"},
             business_hours=OPEN_ALL_DAY,
         )
@@ -47,12 +60,24 @@ async def _tenant_and_outlet(uow: UnitOfWork) -> tuple[Tenant, Outlet]:
     return tenant, outlet
 
 
-async def _staff(uow: UnitOfWork, tenant: Tenant, outlet: Outlet, *, name: str,
-                 roles: list[str], email: str | None = None, password: str | None = None,
-                 pin: str | None = None) -> StaffUser:
+async def _staff(
+    uow: UnitOfWork,
+    settings: Settings,
+    tenant: Tenant,
+    outlet: Outlet,
+    *,
+    name: str,
+    roles: list[str],
+    email: str | None = None,
+    password: str | None = None,
+    pin: str | None = None,
+) -> StaffUser:
     query = select(StaffUser).where(StaffUser.tenant_id == tenant.id)
-    query = query.where(StaffUser.email == email) if email else query.where(
-        StaffUser.name == name, StaffUser.email.is_(None))
+    query = (
+        query.where(StaffUser.email == email)
+        if email
+        else query.where(StaffUser.name == name, StaffUser.email.is_(None))
+    )
     user = (await uow.session.execute(query)).scalar_one_or_none()
     if user is None:
         user = StaffUser(tenant_id=tenant.id, name=name, email=email, roles=roles)
@@ -60,43 +85,64 @@ async def _staff(uow: UnitOfWork, tenant: Tenant, outlet: Outlet, *, name: str,
         await uow.session.flush()
     user.roles, user.is_active, user.deactivated_at = roles, True, None
     if password is not None:
-        user.password_hash = hash_password(password)
-    grant = (await uow.session.execute(select(StaffOutletGrant).where(
-        StaffOutletGrant.staff_id == user.id, StaffOutletGrant.outlet_id == outlet.id)
-    )).scalar_one_or_none()
+        user.password_hash = await hash_password(password)
+    grant = (
+        await uow.session.execute(
+            select(StaffOutletGrant).where(
+                StaffOutletGrant.staff_id == user.id, StaffOutletGrant.outlet_id == outlet.id
+            )
+        )
+    ).scalar_one_or_none()
     if grant is None:
         grant = StaffOutletGrant(tenant_id=tenant.id, staff_id=user.id, outlet_id=outlet.id)
         uow.session.add(grant)
     if pin is not None:
-        grant.pin_lookup = pin_lookup(outlet.id, pin)
-        grant.pin_hash = hash_pin(pin)
+        grant.pin_lookup = pin_lookup(settings.secret_key, outlet.id, pin)
+        grant.pin_hash = await hash_pin(pin)
     await uow.session.flush()
     return user
 
 
 async def _provider(uow: UnitOfWork, email: str, password: str, *, reset: bool) -> bool:
-    admin = (await uow.session.execute(
-        select(ProviderAdmin).where(ProviderAdmin.email == email))).scalar_one_or_none()
+    admin = (
+        await uow.session.execute(select(ProviderAdmin).where(ProviderAdmin.email == email))
+    ).scalar_one_or_none()
     if admin is None:
-        uow.session.add(ProviderAdmin(email=email, password_hash=hash_password(password)))
+        uow.session.add(ProviderAdmin(email=email, password_hash=await hash_password(password)))
         await uow.session.flush()
         return True
     if reset:
-        admin.password_hash, admin.is_active = hash_password(password), True
+        admin.password_hash, admin.is_active = await hash_password(password), True
     return False
 
 
 async def seed_demo(settings: Settings, database: Database | None = None) -> dict[str, Any]:
-    db = database or Database(make_engine(settings.database_url,
-                                          sqlite_synchronous=settings.sqlite_synchronous))
+    db = database or Database(
+        make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    )
     try:
         async with db.unit_of_work(bypass_rls=True) as uow:
             tenant, outlet = await _tenant_and_outlet(uow)
-            await _staff(uow, tenant, outlet, name=OWNER["name"], roles=["owner"],
-                         email=OWNER["email"], password=OWNER["password"])
+            await _staff(
+                uow,
+                settings,
+                tenant,
+                outlet,
+                name=OWNER["name"],
+                roles=["owner"],
+                email=OWNER["email"],
+                password=OWNER["password"],
+            )
             for member in FLOOR_STAFF:
-                await _staff(uow, tenant, outlet, name=member["name"], roles=[member["role"]],
-                             pin=member["pin"])
+                await _staff(
+                    uow,
+                    settings,
+                    tenant,
+                    outlet,
+                    name=member["name"],
+                    roles=[member["role"]],
+                    pin=member["pin"],
+                )
             await _provider(uow, PROVIDER["email"], PROVIDER["password"], reset=True)
             tenant_id, outlet_id = tenant.id, outlet.id
     finally:
@@ -140,8 +186,8 @@ def render_demo_text(info: dict[str, Any]) -> str:
         f"  Kitchen display {urls['kds']}",
         f"  API docs        {urls['docs']}",
         f"  Outlet ID       {info['outlet_id']}",
-        "  Staff PINs      " + " · ".join(
-            f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
+        "  Staff PINs      "
+        + " · ".join(f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
         f"  Provider admin  {info['provider']['email']} / {info['provider']['password']}",
     ]
     if info["tables"]:
@@ -153,9 +199,14 @@ def render_demo_text(info: dict[str, Any]) -> str:
 
 
 async def create_provider_admin_cli(settings: Settings, email: str, password: str) -> bool:
+    """False when the account already exists (its password is left alone)."""
     db = Database(make_engine(settings.database_url))
     try:
         async with db.unit_of_work(bypass_rls=True) as uow:
-            return await _provider(uow, email.strip().lower(), password, reset=False)
+            try:
+                await create_provider_admin(uow, email, password)
+            except Conflict:
+                return False
+            return True
     finally:
         await db.dispose()

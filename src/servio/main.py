@@ -25,18 +25,26 @@ from servio.web.pages import install_web
 from servio.worker.runner import Worker
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               run_worker: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    run_worker: bool | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
     embedded_worker = settings.embedded_worker if run_worker is None else run_worker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = database or Database(make_engine(
-            settings.database_url, echo=settings.database_echo,
-            pool_size=settings.database_pool_size,
-            sqlite_synchronous=settings.sqlite_synchronous))
+        db = database or Database(
+            make_engine(
+                settings.database_url,
+                echo=settings.database_echo,
+                pool_size=settings.database_pool_size,
+                sqlite_synchronous=settings.sqlite_synchronous,
+            )
+        )
         redis = create_redis(settings)
         pubsub = create_pubsub(settings, redis)
         app.state.db = db

@@ -43,6 +43,7 @@ from servio.kit.db import UnitOfWork
 from servio.kit.errors import Forbidden, ProblemError, Unauthorized
 from servio.kit.policy import RoutePolicy, mark_policy
 from servio.kit.routing import request_context
+from servio.ops.maintenance import check_tenant_maintenance
 
 OUTLET_HEADER = "X-Outlet-ID"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -71,6 +72,12 @@ def _bind(
     request.state.user_id = actor.id
     tenant_var.set(actor.tenant_id)
     user_var.set(actor.id)
+
+
+async def _refuse_during_tenant_maintenance(request: Request, tenant_id: str) -> None:
+    # Per-tenant maintenance windows (PLAT-11); cached in-process, so usually no query.
+    uow = await request_context(request).open()
+    await check_tenant_maintenance(uow, tenant_id)
 
 
 def _require_token(credentials: Credentials) -> str:
@@ -129,6 +136,7 @@ async def _staff(
     actor = await authenticate_staff(uow, claims, requested_outlet=outlet_header or None)
     if permission is not None and not actor.can(permission):
         raise exc.missing_permission(permission)
+    await check_tenant_maintenance(uow, actor.tenant_id)
     _bind(request, actor)
     return actor
 
@@ -173,6 +181,7 @@ async def _device(request: Request, token: str, permission: str | None) -> Devic
     if permission is not None and not actor.can(permission):
         raise exc.missing_permission(permission)
     await request_context(request).scope_tenant(actor.tenant_id)
+    await _refuse_during_tenant_maintenance(request, actor.tenant_id)
     _bind(request, actor)
     return actor
 
@@ -236,6 +245,7 @@ def require_guest(member_required: bool = False) -> Callable[..., Awaitable[Gues
             member_id=claims.member_id,
         )
         await request_context(request).scope_tenant(actor.tenant_id)
+        await _refuse_during_tenant_maintenance(request, actor.tenant_id)
         _bind(request, actor)
         return actor
 

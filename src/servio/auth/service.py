@@ -141,7 +141,9 @@ def _access_token(
         tenant_id=user.tenant_id,
         outlet_id=session.outlet_id,
         roles=user.roles,
-        scopes=permissions_for(user.roles),
+        # Cookie tokens carry no scopes: permissions are re-read from the user row on every
+        # request anyway, and a browser cookie must stay well under 4 KB.
+        scopes=() if session.kind == "cookie" else permissions_for(user.roles),
         session_id=session.id,
         ttl=ttl,
     )

@@ -14,7 +14,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -81,8 +86,9 @@ def _sqlite_pragmas(synchronous: str) -> Callable[..., None]:
     return on_connect
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
-                sqlite_synchronous: str = "FULL") -> AsyncEngine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, sqlite_synchronous: str = "FULL"
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, echo=echo, connect_args={"isolation_level": None, "timeout": 15}
@@ -130,8 +136,10 @@ class UnitOfWork:
         bind = self.session.bind
         if bind is not None and bind.dialect.name == "postgresql":
             await self.session.execute(
-                text("SELECT set_config('app.tenant_id', :t, true), "
-                     "set_config('app.rls_bypass', :b, true)"),
+                text(
+                    "SELECT set_config('app.tenant_id', :t, true), "
+                    "set_config('app.rls_bypass', :b, true)"
+                ),
                 {"t": tenant_id or "", "b": "on" if bypass else "off"},
             )
 
@@ -153,8 +161,9 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def unit_of_work(self, *, tenant_id: str | None = None,
-                           bypass_rls: bool = False) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, *, tenant_id: str | None = None, bypass_rls: bool = False
+    ) -> AsyncIterator[UnitOfWork]:
         """Open a transaction, commit on success, roll back on error, then run the
         after-commit callbacks. The only place outside requests that commits."""
         async with self.sessionmaker() as session:

@@ -71,8 +71,7 @@ class Forbidden(ProblemError):
 
 
 class Unauthorized(ProblemError):
-    def __init__(self, detail: str = "authentication required",
-                 code: str = "UNAUTHORIZED") -> None:
+    def __init__(self, detail: str = "authentication required", code: str = "UNAUTHORIZED") -> None:
         super().__init__(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -82,10 +81,21 @@ class Conflict(ProblemError):
 
 
 _STATUS_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 409: "CONFLICT", 410: "GONE",
-    412: "VERSION_MISMATCH", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "VALIDATION_ERROR", 423: "LOCKED", 429: "RATE_LIMIT", 500: "INTERNAL_ERROR",
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    410: "GONE",
+    412: "VERSION_MISMATCH",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    423: "LOCKED",
+    429: "RATE_LIMIT",
+    500: "INTERNAL_ERROR",
     503: "SERVICE_UNAVAILABLE",
 }
 
@@ -101,8 +111,9 @@ def problem_response(problem: ProblemError, request: Request | None = None) -> R
     body = problem.body(instance)
     if request_id:
         body["request_id"] = request_id
-    return Response(orjson.dumps(body), status_code=problem.status,
-                    media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def _wants_html(request: Request) -> bool:
@@ -113,9 +124,11 @@ def _wants_html(request: Request) -> bool:
 def _plain_html(request: Request, status: int, title: str, detail: str) -> Response:
     from html import escape
 
-    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(title)}"
-            f"</title><h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>"
-            "<p><a href=/>Back to Servio</a></p></html>")
+    page = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(title)}"
+        f"</title><h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>"
+        "<p><a href=/>Back to Servio</a></p></html>"
+    )
     return Response(page, status_code=status, media_type="text/html")
 
 
@@ -130,12 +143,20 @@ def render_problem(request: Request, problem: ProblemError) -> Response:
 
 def validation_problem(exc: RequestValidationError) -> ProblemError:
     errors = [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", ""),
-         "type": err.get("type", "")}
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
-    return ProblemError(422, "VALIDATION_ERROR", "the request is not valid",
-                        title="Unprocessable Content", extra={"errors": errors})
+    return ProblemError(
+        422,
+        "VALIDATION_ERROR",
+        "the request is not valid",
+        title="Unprocessable Content",
+        extra={"errors": errors},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -150,13 +171,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        problem = ProblemError(exc.status_code, code_for_status(exc.status_code), detail,
-                               headers=exc.headers)
+        problem = ProblemError(
+            exc.status_code, code_for_status(exc.status_code), detail, headers=exc.headers
+        )
         return render_problem(request, problem)
 
     async def on_crash(request: Request, exc: Exception) -> Response:
-        problem = ProblemError(500, "INTERNAL_ERROR", "an unexpected error occurred",
-                               hint="the error was logged; quote the request_id to support")
+        problem = ProblemError(
+            500,
+            "INTERNAL_ERROR",
+            "an unexpected error occurred",
+            hint="the error was logged; quote the request_id to support",
+        )
         return render_problem(request, problem)
 
     app.add_exception_handler(ProblemError, on_problem)
@@ -169,9 +195,12 @@ def problem_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]
     """OpenAPI `responses=` entries documenting a route's error codes."""
     out: dict[int | str, dict[str, Any]] = {}
     for status, code in codes:
-        entry = out.setdefault(status, {
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        })
-        entry["description"] = (entry["description"] + f" · `{code}`")
+        entry = out.setdefault(
+            status,
+            {
+                "description": HTTPStatus(status).phrase,
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
+        entry["description"] = entry["description"] + f" · `{code}`"
     return out

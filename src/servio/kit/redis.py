@@ -11,5 +11,10 @@ from servio.config import Settings
 def create_redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
-    return Redis.from_url(settings.redis_url, decode_responses=False,
-                          health_check_interval=30, socket_connect_timeout=5)
+    client: Redis = Redis.from_url(
+        settings.redis_url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_connect_timeout=5,
+    )
+    return client

@@ -8,9 +8,8 @@ reply is written in the same transaction as the effect it describes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
-
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
@@ -80,7 +79,7 @@ async def get_uow(request: Request) -> UnitOfWork:
     return await request_context(request).open()
 
 
-class EarlyResponse(Exception):  # noqa: N818 - control flow, not an error
+class EarlyResponse(Exception):
     """Raised by a dependency that already knows the reply (an idempotent replay)."""
 
     def __init__(self, response: Response) -> None:
@@ -88,7 +87,7 @@ class EarlyResponse(Exception):  # noqa: N818 - control flow, not an error
 
 
 class ServioRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:

@@ -14,12 +14,12 @@ class AuthSession(IdMixin, TenantMixin, TimestampMixin, Base):
 
     __tablename__ = "auth_sessions"
 
-    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"),
-                                          index=True)
+    staff_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
     outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"), default=None)
     kind: Mapped[str] = mapped_column(String(16))  # password | pin | cookie
-    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
-                                                           default=None)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     user_agent: Mapped[str] = mapped_column(String(255), default="")

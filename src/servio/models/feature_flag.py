@@ -15,9 +15,14 @@ class FeatureFlag(IdMixin, TenantMixin, TimestampMixin, Base):
     # their own partial unique index: one tenant default per name, on both databases.
     __table_args__ = (
         UniqueConstraint("tenant_id", "outlet_id", "name"),
-        Index("uq_feature_flags_tenant_default", "tenant_id", "name", unique=True,
-              sqlite_where=text("outlet_id IS NULL"),
-              postgresql_where=text("outlet_id IS NULL")),
+        Index(
+            "uq_feature_flags_tenant_default",
+            "tenant_id",
+            "name",
+            unique=True,
+            sqlite_where=text("outlet_id IS NULL"),
+            postgresql_where=text("outlet_id IS NULL"),
+        ),
     )
 
     outlet_id: Mapped[str | None] = mapped_column(String(26), default=None)

@@ -16,9 +16,14 @@ class Setting(IdMixin, TenantMixin, TimestampMixin, Base):
     # their own partial unique index: one tenant default per key, on both databases.
     __table_args__ = (
         UniqueConstraint("tenant_id", "outlet_id", "key"),
-        Index("uq_settings_tenant_default", "tenant_id", "key", unique=True,
-              sqlite_where=text("outlet_id IS NULL"),
-              postgresql_where=text("outlet_id IS NULL")),
+        Index(
+            "uq_settings_tenant_default",
+            "tenant_id",
+            "key",
+            unique=True,
+            sqlite_where=text("outlet_id IS NULL"),
+            postgresql_where=text("outlet_id IS NULL"),
+        ),
     )
 
     outlet_id: Mapped[str | None] = mapped_column(String(26), default=None)

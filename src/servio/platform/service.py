@@ -26,6 +26,7 @@ from servio.kit.db import UnitOfWork
 from servio.kit.errors import NotFound
 from servio.kit.pagination import DEFAULT_LIMIT
 from servio.models import Outlet, Tenant
+from servio.ops.maintenance import forget_tenant_maintenance
 from servio.platform.exceptions import (
     InvalidSettingValue,
     OutletRequired,
@@ -432,4 +433,9 @@ async def set_maintenance(
         before=before,
         after={"maintenance_until": until},
     )
+
+    async def _forget_cached_window() -> None:
+        forget_tenant_maintenance(tenant_id)
+
+    uow.after_commit(_forget_cached_window)
     return updated
