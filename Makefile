@@ -29,7 +29,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/servio migrate
 	$(BIN)/servio demo
-	$(BIN)/servio serve --host $(HOST) --port $(PORT)
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/servio serve --host $(HOST) --port $(PORT)
 
 ## Lint, type-check and run the whole test suite (browser tests included when possible).
 test: install-dev browsers

@@ -19,7 +19,7 @@ from servio.kit.ratelimit import create_limiter
 from servio.kit.redis import create_redis
 from servio.ops.metrics import install_metrics
 from servio.ops.middleware import install_middleware
-from servio.ops.openapi import install_openapi
+from servio.ops.openapi import install_docs, install_openapi
 from servio.realtime.pubsub import create_pubsub
 from servio.web.pages import install_web
 from servio.worker.runner import Worker
@@ -74,14 +74,15 @@ def create_app(
         "Errors are RFC 9457 Problem Details with a stable `code`.",
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # served offline by install_docs()
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     install_middleware(app, settings)
     install_metrics(app, settings)
     app.include_router(build_api_router())
+    install_docs(app)
     install_web(app, settings)
     install_openapi(app)
     return app

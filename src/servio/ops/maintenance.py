@@ -43,6 +43,7 @@ MAINTENANCE_EXEMPT = (
     "/metrics",
     "/time/skew",
     "/docs",
+    "/docs-assets/",
     "/redoc",
     "/openapi.json",
     "/login",

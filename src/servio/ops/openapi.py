@@ -4,12 +4,23 @@ to (`kit.errors.problem_responses`), the bearer security scheme, and per-operati
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
 
+from servio.auth.dependencies import public
 from servio.kit.policy import route_policies
+from servio.kit.routing import make_router
+
+# Swagger UI and ReDoc bundles shipped inside the fastapi-offline wheel, served by us.
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+DOCS_ASSETS_PATH = "/docs-assets"
 
 BEARER_SCHEME = "bearerAuth"
 
@@ -97,3 +108,43 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _with_nonce(page: HTMLResponse, request: Request) -> HTMLResponse:
+    nonce = getattr(request.state, "csp_nonce", "")
+    html = bytes(page.body).decode().replace("<script>", f'<script nonce="{nonce}">')
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _docs_router(app: FastAPI) -> Any:
+    router = make_router(include_in_schema=False, dependencies=[Depends(public)])
+
+    @router.get("/docs", summary="Interactive API documentation (Swagger UI)")
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API docs",
+            swagger_js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS_PATH}/favicon.png",
+        )
+        return _with_nonce(page, request)
+
+    @router.get("/redoc", summary="API reference (ReDoc)")
+    async def redoc(request: Request) -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API reference",
+            redoc_js_url=f"{DOCS_ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )
+        return _with_nonce(page, request)
+
+    return router
+
+
+def install_docs(app: FastAPI) -> None:
+    """`/docs` and `/redoc` without any CDN (call with FastAPI's own docs switched off)."""
+    app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    app.include_router(_docs_router(app))

@@ -5,10 +5,9 @@ Templates put the nonce on inline `<script>`/`<style>` tags:
 `nonce="{{ request.state.csp_nonce }}"`.
 Headers the application already set win (a page that must be framed can say so itself).
 
-`/docs` and `/redoc` are FastAPI's stock pages: an inline bootstrap script plus Swagger UI /
-ReDoc from the jsDelivr CDN (ReDoc also Google Fonts and a blob: worker). Their CSP is
-relaxed for those paths only, to exactly those origins; without internet access the HTML
-still loads and the page shows without its CDN assets.
+`/docs` and `/redoc` serve Swagger UI / ReDoc from our own `/docs-assets` (no CDN: a
+self-hosted install may have no internet). Their bootstrap script carries the nonce, but both
+UIs inject inline styles and ReDoc runs a blob: worker, so their CSP allows exactly that.
 """
 
 from __future__ import annotations
@@ -20,15 +19,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS_PATHS = ("/docs", "/redoc")
 
-_DOCS_CSP = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+
+def docs_content_security_policy(nonce: str) -> str:
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "font-src 'self' data:; "
+        "img-src 'self' data: blob:; "
+        "worker-src 'self' blob:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+
 
 HSTS = "max-age=63072000; includeSubDomains"
 
@@ -53,7 +55,11 @@ def is_docs_path(path: str) -> bool:
 
 
 def security_headers(path: str, nonce: str, *, hsts: bool) -> list[tuple[str, str]]:
-    csp = _DOCS_CSP if is_docs_path(path) else content_security_policy(nonce)
+    csp = (
+        docs_content_security_policy(nonce)
+        if is_docs_path(path)
+        else content_security_policy(nonce)
+    )
     headers = [
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
