@@ -13,7 +13,7 @@ from sqlalchemy import select
 from servio.auth.passwords import hash_password, hash_pin, pin_lookup
 from servio.auth.service import create_provider_admin
 from servio.config import Settings
-from servio.kit.db import Database, UnitOfWork, make_engine
+from servio.kit.db import Database, UnitOfWork, database_from_settings
 from servio.kit.errors import Conflict
 from servio.models import Outlet, ProviderAdmin, StaffOutletGrant, StaffUser, Tenant
 
@@ -117,9 +117,7 @@ async def _provider(uow: UnitOfWork, email: str, password: str, *, reset: bool) 
 
 
 async def seed_demo(settings: Settings, database: Database | None = None) -> dict[str, Any]:
-    db = database or Database(
-        make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    )
+    db = database or database_from_settings(settings)
     try:
         async with db.unit_of_work(bypass_rls=True) as uow:
             tenant, outlet = await _tenant_and_outlet(uow)
@@ -200,7 +198,7 @@ def render_demo_text(info: dict[str, Any]) -> str:
 
 async def create_provider_admin_cli(settings: Settings, email: str, password: str) -> bool:
     """False when the account already exists (its password is left alone)."""
-    db = Database(make_engine(settings.database_url))
+    db = database_from_settings(settings)
     try:
         async with db.unit_of_work(bypass_rls=True) as uow:
             try:

@@ -12,7 +12,7 @@ from fastapi.responses import ORJSONResponse
 from servio import __version__
 from servio.api import build_api_router
 from servio.config import Settings, get_settings
-from servio.kit.db import Database, make_engine
+from servio.kit.db import Database, database_from_settings
 from servio.kit.errors import install_error_handlers
 from servio.kit.logging import configure_logging
 from servio.kit.ratelimit import create_limiter
@@ -37,14 +37,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = database or Database(
-            make_engine(
-                settings.database_url,
-                echo=settings.database_echo,
-                pool_size=settings.database_pool_size,
-                sqlite_synchronous=settings.sqlite_synchronous,
-            )
-        )
+        db = database or database_from_settings(settings)
         redis = create_redis(settings)
         pubsub = create_pubsub(settings, redis)
         app.state.db = db

@@ -7,7 +7,6 @@ request context variables; secrets never reach the log.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,36 +18,13 @@ from servio.kit.clock import utcnow
 from servio.kit.context import client_ip_var, request_id_var
 from servio.kit.db import UnitOfWork
 from servio.kit.pagination import DEFAULT_LIMIT
+from servio.kit.redaction import REDACTED, is_secret_key
 from servio.models import AuditLog
-
-REDACTED = "[redacted]"
-
-# A key is sensitive when one of its words (split on _, -, . and camelCase) is one of these.
-SENSITIVE_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pin",
-        "token",
-        "otp",
-        "totp",
-        "secret",
-        "utr",
-        "cvv",
-        "apikey",
-        "authorization",
-        "cookie",
-    }
-)
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def is_sensitive_key(key: str) -> bool:
-    words = _WORD_SPLIT.split(_CAMEL.sub("_", key).lower())
-    if any(word in SENSITIVE_WORDS for word in words):
-        return True
-    return key.lower().replace("-", "_") in {"api_key", "access_key", "private_key"}
+    """Secrets never reach the audit log; personal data may (entries are evidence)."""
+    return is_secret_key(key)
 
 
 def scrub(value: Any) -> Any:

@@ -223,6 +223,18 @@ async def default_outlet(uow: UnitOfWork, user: StaffUser) -> str | None:
 # --- password login, refresh, logout -------------------------------------------------------
 
 
+async def _record_failed_login(uow: UnitOfWork, user: StaffUser, reason: str) -> None:
+    log.info("auth.login_failed", reason=reason, staff_id=user.id)
+    await audit(
+        uow,
+        _login_system_actor(user.tenant_id),
+        "auth.login_failed",
+        subject_type="staff_user",
+        subject_id=user.id,
+        after={"reason": reason},
+    )
+
+
 async def login_with_password(
     uow: UnitOfWork,
     email: str,
@@ -245,15 +257,7 @@ async def login_with_password(
     # From here on the transaction only sees this tenant's rows.
     await uow.set_tenant(user.tenant_id)
     if not await verify_password(user.password_hash, password):
-        log.info("auth.login_failed", reason="wrong_password", staff_id=user.id)
-        await audit(
-            uow,
-            _login_system_actor(user.tenant_id),
-            "auth.login_failed",
-            subject_type="staff_user",
-            subject_id=user.id,
-            after={"reason": "wrong_password"},
-        )
+        await _record_failed_login(uow, user, "wrong_password")
         raise exc.invalid_credentials()
     if not user.is_active:
         raise exc.account_disabled()
@@ -261,15 +265,7 @@ async def login_with_password(
         if not otp:
             raise exc.otp_required()
         if not pyotp.TOTP(user.totp_secret).verify(otp.strip(), for_time=utcnow(), valid_window=1):
-            log.info("auth.login_failed", reason="wrong_otp", staff_id=user.id)
-            await audit(
-                uow,
-                _login_system_actor(user.tenant_id),
-                "auth.login_failed",
-                subject_type="staff_user",
-                subject_id=user.id,
-                after={"reason": "wrong_otp"},
-            )
+            await _record_failed_login(uow, user, "wrong_otp")
             raise exc.otp_invalid()
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from servio.config import Settings
 from servio.kit.clock import as_utc, utcnow
 from servio.kit.ids import new_id
 
@@ -176,3 +177,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def database_from_settings(settings: Settings) -> Database:
+    """The process's database, configured exactly one way for the API, worker and CLI."""
+    return Database(
+        make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
+    )

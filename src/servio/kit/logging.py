@@ -19,31 +19,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from servio.config import Settings
 from servio.kit.context import request_id_var, tenant_var, user_var
-
-REDACTED = "[redacted]"
-
-SENSITIVE_KEYS = frozenset(
-    {
-        "pin",
-        "utr",
-        "auth",
-        "authorization",
-        "gstin",
-        "email",
-        "password",
-        "passwd",
-        "token",
-        "access_token",
-        "refresh_token",
-        "otp",
-        "secret",
-        "cookie",
-        "set_cookie",
-        "api_key",
-    }
-)
-# A key is sensitive when it, or any word of it (`user_email`, `X-Auth-Token`), is listed.
-_KEY_WORDS = re.compile(r"[^a-z0-9]+")
+from servio.kit.redaction import REDACTED, is_loggable_key
 
 # Keys whose values are produced by us and never carry personal data; left as they are so
 # timestamps and IDs stay greppable.
@@ -74,12 +50,7 @@ _MAX_DEPTH = 8
 
 
 def is_sensitive_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    lowered = key.lower()
-    if lowered in SENSITIVE_KEYS:
-        return True
-    return any(word in SENSITIVE_KEYS for word in _KEY_WORDS.split(lowered) if word)
+    return isinstance(key, str) and not is_loggable_key(key)
 
 
 def redact_text(text: str) -> str:

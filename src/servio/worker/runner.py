@@ -23,7 +23,7 @@ import structlog
 
 from servio.config import Settings
 from servio.kit.clock import utcnow
-from servio.kit.db import Database, make_engine
+from servio.kit.db import Database, database_from_settings
 from servio.kit.ids import new_id
 from servio.ops.metrics import job_heartbeat_timestamp, outbox_delivered_total, outbox_failed_total
 from servio.worker import repository
@@ -285,14 +285,7 @@ async def run_worker_forever(settings: Settings) -> None:
     from servio.realtime.pubsub import create_pubsub
 
     configure_logging(settings)
-    db = Database(
-        make_engine(
-            settings.database_url,
-            echo=settings.database_echo,
-            pool_size=settings.database_pool_size,
-            sqlite_synchronous=settings.sqlite_synchronous,
-        )
-    )
+    db = database_from_settings(settings)
     redis = create_redis(settings)
     pubsub = create_pubsub(settings, redis)
     await pubsub.start()
