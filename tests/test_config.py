@@ -80,3 +80,13 @@ def test_env_example_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch) ->
     from_example = Settings(_env_file=str(ROOT / ".env.example"))  # type: ignore[call-arg]
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
     assert from_example.model_dump() == defaults.model_dump()
+
+
+def test_readme_environment_table_is_current() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "env_table.py"), "--check"], check=False
+    )
+    assert result.returncode == 0, "run `python scripts/env_table.py` to refresh README.md"
