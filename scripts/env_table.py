@@ -1,7 +1,7 @@
 """Render the environment-variable table in README.md from `.env.example`.
 
-    python scripts/env_table.py          # rewrite the table between the markers
-    python scripts/env_table.py --check  # exit 1 when README.md is out of date
+python scripts/env_table.py          # rewrite the table between the markers
+python scripts/env_table.py --check  # exit 1 when README.md is out of date
 """
 
 from __future__ import annotations
