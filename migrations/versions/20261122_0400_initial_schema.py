@@ -178,6 +178,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('plan', sa.String(length=32), nullable=False),
     sa.Column('maintenance_until', servio.kit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('max_tables', sa.Integer(), nullable=True),
+    sa.Column('max_menu_items', sa.Integer(), nullable=True),
+    sa.Column('max_images_mb', sa.Integer(), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -197,6 +200,13 @@ def upgrade() -> None:
     sa.Column('qr_ordering_enabled', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('menu_version', sa.Integer(), nullable=False),
+    sa.Column('logo_media_id', sa.String(length=26), nullable=True),
+    sa.Column('payment_modes', sa.JSON(), nullable=False),
+    sa.Column('upi_vpa', sa.String(length=100), nullable=False),
+    sa.Column('fssai_license', sa.String(length=20), nullable=False),
+    sa.Column('invoice_prefix', sa.String(length=16), nullable=False),
+    sa.Column('invoice_reset', sa.String(length=16), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -248,6 +258,129 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auth_sessions_staff_id'), ['staff_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auth_sessions_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('media_assets',
+    sa.Column('outlet_id', sa.String(length=26), nullable=True),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('bytes', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=255), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=26), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_media_assets_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_media_assets')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_media_assets_storage_key'))
+    )
+    with op.batch_alter_table('media_assets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_media_assets_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_media_assets_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('menu_categories',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_i18n', sa.JSON(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_menu_categories_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_menu_categories'))
+    )
+    with op.batch_alter_table('menu_categories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_menu_categories_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_menu_categories_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('modifier_groups',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_i18n', sa.JSON(), nullable=False),
+    sa.Column('min_select', sa.Integer(), nullable=False),
+    sa.Column('max_select', sa.Integer(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_modifier_groups_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_modifier_groups'))
+    )
+    with op.batch_alter_table('modifier_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_modifier_groups_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modifier_groups_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('onboarding_sessions',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('started_by', sa.String(length=26), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('completed_steps', sa.JSON(), nullable=False),
+    sa.Column('finished_at', servio.kit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_onboarding_sessions_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_onboarding_sessions'))
+    )
+    with op.batch_alter_table('onboarding_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_onboarding_sessions_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_onboarding_sessions_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('qr_pack_exports',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('requested_by', sa.String(length=26), nullable=True),
+    sa.Column('format', sa.String(length=16), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('service_points', sa.Integer(), nullable=False),
+    sa.Column('bytes', sa.Integer(), nullable=False),
+    sa.Column('cache_key', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_qr_pack_exports_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qr_pack_exports'))
+    )
+    with op.batch_alter_table('qr_pack_exports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qr_pack_exports_cache_key'), ['cache_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qr_pack_exports_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qr_pack_exports_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('service_points',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('label', sa.String(length=32), nullable=False),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('area', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('qr_version', sa.Integer(), nullable=False),
+    sa.Column('pos_x', sa.Float(), nullable=True),
+    sa.Column('pos_y', sa.Float(), nullable=True),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_service_points_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_points')),
+    sa.UniqueConstraint('outlet_id', 'kind', 'label', name=op.f('uq_service_points_outlet_id_kind_label'))
+    )
+    with op.batch_alter_table('service_points', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_points_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_points_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('staff_outlet_grants',
     sa.Column('staff_id', sa.String(length=26), nullable=False),
     sa.Column('outlet_id', sa.String(length=26), nullable=False),
@@ -266,6 +399,58 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_outlet_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_outlet_grants_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('menu_items',
+    sa.Column('outlet_id', sa.String(length=26), nullable=False),
+    sa.Column('category_id', sa.String(length=26), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('name_i18n', sa.JSON(), nullable=False),
+    sa.Column('description_i18n', sa.JSON(), nullable=False),
+    sa.Column('price', sa.Integer(), nullable=False),
+    sa.Column('gst_rate', sa.String(length=8), nullable=False),
+    sa.Column('hsn', sa.String(length=8), nullable=False),
+    sa.Column('dietary', sa.JSON(), nullable=False),
+    sa.Column('allergens', sa.JSON(), nullable=False),
+    sa.Column('station', sa.String(length=32), nullable=False),
+    sa.Column('image_id', sa.String(length=26), nullable=True),
+    sa.Column('is_available', sa.Boolean(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['menu_categories.id'], name=op.f('fk_menu_items_category_id_menu_categories'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['image_id'], ['media_assets.id'], name=op.f('fk_menu_items_image_id_media_assets'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['outlet_id'], ['outlets.id'], name=op.f('fk_menu_items_outlet_id_outlets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_menu_items'))
+    )
+    with op.batch_alter_table('menu_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_menu_items_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_menu_items_outlet_id'), ['outlet_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_menu_items_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('modifiers',
+    sa.Column('group_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_i18n', sa.JSON(), nullable=False),
+    sa.Column('price_delta', sa.Integer(), nullable=False),
+    sa.Column('is_available', sa.Boolean(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['modifier_groups.id'], name=op.f('fk_modifiers_group_id_modifier_groups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_modifiers'))
+    )
+    with op.batch_alter_table('modifiers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_modifiers_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_modifiers_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('retired_refresh_tokens',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('session_id', sa.String(length=26), nullable=False),
@@ -280,20 +465,98 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_retired_refresh_tokens_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_retired_refresh_tokens_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('combo_components',
+    sa.Column('combo_id', sa.String(length=26), nullable=False),
+    sa.Column('item_id', sa.String(length=26), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['combo_id'], ['menu_items.id'], name=op.f('fk_combo_components_combo_id_menu_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['menu_items.id'], name=op.f('fk_combo_components_item_id_menu_items'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_combo_components')),
+    sa.UniqueConstraint('combo_id', 'item_id', name=op.f('uq_combo_components_combo_id_item_id'))
+    )
+    with op.batch_alter_table('combo_components', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_combo_components_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('item_modifier_groups',
+    sa.Column('item_id', sa.String(length=26), nullable=False),
+    sa.Column('group_id', sa.String(length=26), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('tenant_id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['modifier_groups.id'], name=op.f('fk_item_modifier_groups_group_id_modifier_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['menu_items.id'], name=op.f('fk_item_modifier_groups_item_id_menu_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_modifier_groups')),
+    sa.UniqueConstraint('item_id', 'group_id', name=op.f('uq_item_modifier_groups_item_id_group_id'))
+    )
+    with op.batch_alter_table('item_modifier_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_item_modifier_groups_tenant_id'), ['tenant_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('item_modifier_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_modifier_groups_tenant_id'))
+
+    op.drop_table('item_modifier_groups')
+    with op.batch_alter_table('combo_components', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_combo_components_tenant_id'))
+
+    op.drop_table('combo_components')
     with op.batch_alter_table('retired_refresh_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_retired_refresh_tokens_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_retired_refresh_tokens_session_id'))
 
     op.drop_table('retired_refresh_tokens')
+    with op.batch_alter_table('modifiers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_modifiers_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_modifiers_group_id'))
+
+    op.drop_table('modifiers')
+    with op.batch_alter_table('menu_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_menu_items_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_menu_items_outlet_id'))
+        batch_op.drop_index(batch_op.f('ix_menu_items_category_id'))
+
+    op.drop_table('menu_items')
     with op.batch_alter_table('staff_outlet_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_outlet_grants_tenant_id'))
 
     op.drop_table('staff_outlet_grants')
+    with op.batch_alter_table('service_points', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_points_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_service_points_outlet_id'))
+
+    op.drop_table('service_points')
+    with op.batch_alter_table('qr_pack_exports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qr_pack_exports_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_qr_pack_exports_outlet_id'))
+        batch_op.drop_index(batch_op.f('ix_qr_pack_exports_cache_key'))
+
+    op.drop_table('qr_pack_exports')
+    with op.batch_alter_table('onboarding_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_onboarding_sessions_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_onboarding_sessions_outlet_id'))
+
+    op.drop_table('onboarding_sessions')
+    with op.batch_alter_table('modifier_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_modifier_groups_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_modifier_groups_outlet_id'))
+
+    op.drop_table('modifier_groups')
+    with op.batch_alter_table('menu_categories', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_menu_categories_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_menu_categories_outlet_id'))
+
+    op.drop_table('menu_categories')
+    with op.batch_alter_table('media_assets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_assets_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_media_assets_outlet_id'))
+
+    op.drop_table('media_assets')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_auth_sessions_staff_id'))

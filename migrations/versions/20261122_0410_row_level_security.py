@@ -43,6 +43,16 @@ TENANT_TABLES: tuple[tuple[str, str], ...] = (
     ("audit_log", "tenant_id"),
     ("idempotency_keys", "tenant_id"),
     ("outbox", "tenant_id"),
+    ("menu_categories", "tenant_id"),
+    ("menu_items", "tenant_id"),
+    ("combo_components", "tenant_id"),
+    ("modifier_groups", "tenant_id"),
+    ("modifiers", "tenant_id"),
+    ("item_modifier_groups", "tenant_id"),
+    ("service_points", "tenant_id"),
+    ("onboarding_sessions", "tenant_id"),
+    ("media_assets", "tenant_id"),
+    ("qr_pack_exports", "tenant_id"),
 )
 
 

@@ -7,11 +7,18 @@ from servio.models.auth_session import AuthSession
 from servio.models.feature_flag import FeatureFlag
 from servio.models.idempotency_key import IdempotencyKey
 from servio.models.job import JobHeartbeat, ScheduleRun
+from servio.models.media_asset import MediaAsset
+from servio.models.menu_category import MenuCategory
+from servio.models.menu_item import ComboComponent, MenuItem
+from servio.models.modifier import ItemModifierGroup, Modifier, ModifierGroup
+from servio.models.onboarding import OnboardingSession
 from servio.models.outbox import OutboxMessage
 from servio.models.outlet import Outlet
 from servio.models.pin_attempt import PinAttempt
 from servio.models.provider_admin import ProviderAdmin
+from servio.models.qr_pack_export import QrPackExport
 from servio.models.retired_refresh_token import RetiredRefreshToken
+from servio.models.service_point import ServicePoint
 from servio.models.setting import Setting
 from servio.models.staff_user import StaffOutletGrant, StaffUser
 from servio.models.system_status import SystemStatus
@@ -21,15 +28,25 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "Base",
+    "ComboComponent",
     "FeatureFlag",
     "IdempotencyKey",
+    "ItemModifierGroup",
     "JobHeartbeat",
+    "MediaAsset",
+    "MenuCategory",
+    "MenuItem",
+    "Modifier",
+    "ModifierGroup",
+    "OnboardingSession",
     "OutboxMessage",
     "Outlet",
     "PinAttempt",
     "ProviderAdmin",
+    "QrPackExport",
     "RetiredRefreshToken",
     "ScheduleRun",
+    "ServicePoint",
     "Setting",
     "StaffOutletGrant",
     "StaffUser",

@@ -28,3 +28,13 @@ class Outlet(IdMixin, TenantMixin, TimestampMixin, Base):
     qr_ordering_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # draft|active|archived
     version: Mapped[int] = mapped_column(default=1)
+    # Bumped by every menu write; the guest menu's ETag and cache key.
+    menu_version: Mapped[int] = mapped_column(default=1)
+    logo_media_id: Mapped[str | None] = mapped_column(String(26), default=None)
+    payment_modes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["cash"])
+    upi_vpa: Mapped[str] = mapped_column(String(100), default="")
+    fssai_license: Mapped[str] = mapped_column(String(20), default="")
+    # Invoice numbering (SETUP-05): "{prefix}{seq}" with the sequence reset per policy.
+    invoice_prefix: Mapped[str] = mapped_column(String(16), default="INV-")
+    invoice_reset: Mapped[str] = mapped_column(String(16), default="financial_year")
+    # never | financial_year (April, India) | calendar_year | monthly

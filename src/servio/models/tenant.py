@@ -18,3 +18,7 @@ class Tenant(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused|closed
     plan: Mapped[str] = mapped_column(String(32), default="starter")
     maintenance_until: Mapped[datetime | None] = mapped_column(default=None)
+    # Licence limits (SAAS-02); None = the plan's default (servio.platform.limits).
+    max_tables: Mapped[int | None] = mapped_column(default=None)
+    max_menu_items: Mapped[int | None] = mapped_column(default=None)
+    max_images_mb: Mapped[int | None] = mapped_column(default=None)
