@@ -33,19 +33,19 @@ run: install
 
 ## Lint, type-check and run the whole test suite (browser tests included when possible).
 test: install-dev browsers
-	$(BIN)/ruff check src tests migrations scripts
-	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/ruff check src tests migrations scripts bench
+	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: install-dev
-	$(BIN)/ruff check src tests migrations scripts
-	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/ruff check src tests migrations scripts bench
+	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/mypy
 
 fmt: install-dev
-	$(BIN)/ruff check --fix src tests migrations scripts
-	$(BIN)/ruff format src tests migrations scripts
+	$(BIN)/ruff check --fix src tests migrations scripts bench
+	$(BIN)/ruff format src tests migrations scripts bench
 
 migrate: install
 	$(BIN)/servio migrate

@@ -61,6 +61,8 @@ def test_development_tolerates_defaults() -> None:
 def test_sources_precedence_env_over_dotenv_over_config_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in Settings.model_fields:  # `make` exports HOST/PORT; start from a clean env
+        monkeypatch.delenv(name.upper(), raising=False)
     config = tmp_path / "servio.json"
     config.write_text(json.dumps({"PORT": 9100, "LOG_LEVEL": "DEBUG", "HOST": "0.0.0.0"}))
     dotenv = tmp_path / ".env"
