@@ -7,18 +7,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint fmt typecheck migrate demo bench install install-dev browsers clean
+.PHONY: run test lint fmt typecheck migrate demo bench install install-dev browsers pdf-libs clean
 
 $(BIN)/servio: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[pdf]'
 	touch $(BIN)/servio
 
 $(VENV)/.dev-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,pdf]'
 	touch $@
 
 install: $(BIN)/servio
@@ -26,13 +26,13 @@ install: $(BIN)/servio
 install-dev: $(VENV)/.dev-installed
 
 ## Serve API + web + worker on http://$(HOST):$(PORT) with a seeded demo outlet.
-run: install
+run: install pdf-libs
 	$(BIN)/servio migrate
 	$(BIN)/servio demo
 	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/servio serve --host $(HOST) --port $(PORT)
 
 ## Lint, type-check and run the whole test suite (browser tests included when possible).
-test: install-dev browsers
+test: install-dev browsers pdf-libs
 	$(BIN)/ruff check src tests migrations scripts bench
 	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/mypy
@@ -63,6 +63,18 @@ browsers:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "!!! could not install chromium: browser tests will be SKIPPED"; \
 	else echo "!!! /usr/bin/chromium missing and cannot apt-get install it: browser tests will be SKIPPED"; fi
+
+## Pango, HarfBuzz and fonts for WeasyPrint's QR pack PDFs (Debian). Without them the QR pack
+## is served as print-ready HTML instead (header `X-Servio-Render: html-fallback`).
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fontconfig \
+	fonts-dejavu-core shared-mime-info
+pdf-libs:
+	@if ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+		&& fc-list 2>/dev/null | grep -qi dejavu; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS) >/dev/null) \
+		|| echo "!!! could not install the PDF libraries: QR packs will be served as HTML"; \
+	else echo "!!! Pango/HarfBuzz missing and cannot apt-get install them: QR packs will be served as HTML"; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

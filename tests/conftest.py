@@ -102,7 +102,7 @@ def redis_url(backend: str) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
     return Settings(
         app_env="test",
         database_url=database_url,
@@ -112,6 +112,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
         embedded_worker=False,
         session_cookie_secure=False,
         log_format="text",
+        media_dir=str(tmp_path / "media"),
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -62,6 +62,11 @@ def test_demo_json_has_the_documented_shape_and_is_idempotent(cli_env: Path) -> 
     assert all(set(s) == {"name", "role", "pin"} for s in first["staff"])
     assert set(first["urls"]) == {"guest", "staff", "kds", "console", "docs"}
     assert first["urls"]["docs"] == "http://127.0.0.1:8765/docs"
+    assert [t["label"] for t in first["tables"]] == [f"T{n}" for n in range(1, 13)]
+    assert len(first["rooms"]) == 2
+    assert len(first["counters"]) == 1
+    table = first["tables"][0]
+    assert table["qr_url"] == f"http://127.0.0.1:8765/t/{table['qr_token']}"
 
 
 def test_demo_text_prints_logins_and_urls(cli_env: Path) -> None:

@@ -24,6 +24,10 @@ async def test_printed_demo_logins_work(
             "/api/v1/auth/pin-login", json={"outlet_id": info["outlet_id"], "pin": member["pin"]}
         )
         assert pin.status_code == 200, pin.text
+    menu = await client.get(f"/g/{info['tables'][0]['qr_token']}/menu")
+    assert menu.status_code == 200, menu.text
+    items = [item for category in menu.json()["categories"] for item in category["items"]]
+    assert len(items) >= 40
     provider = await client.post("/api/v1/provider/auth/login", json=info["provider"])
     assert provider.status_code == 200, provider.text
     # Seeding again (make run on a second day) keeps the same tenant and working logins.

@@ -37,7 +37,11 @@ MONEY_OR_ORDER_POSTS: tuple[re.Pattern[str], ...] = (
 )
 
 # A matching POST that deliberately does without a key, with the reason. Keep it short.
-IDEMPOTENCY_EXEMPT: dict[str, str] = {}
+IDEMPOTENCY_EXEMPT: dict[str, str] = {
+    "/api/v1/onboarding/{onboarding_id}/payments": "wizard step: stores accepted payment "
+    "modes, moves no money; repeating it is harmless",
+    "/api/onboarding/{onboarding_id}/payments": "seed alias of the wizard step above",
+}
 
 
 def _docs_paths(app: FastAPI) -> set[str]:

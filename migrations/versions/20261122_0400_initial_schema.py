@@ -440,6 +440,7 @@ def upgrade() -> None:
     sa.Column('is_available', sa.Boolean(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('tenant_id', sa.String(length=26), nullable=False),
     sa.Column('created_at', servio.kit.db.UTCDateTime(timezone=True), nullable=False),

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     redis_url: str = ""
     redis_key_prefix: str = "servio:"
 
+    # --- media storage (uploaded images) ---
+    storage_backend: Literal["local", "s3"] = "local"
+    media_dir: str = "./var/media"  # local backend root
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_endpoint_url: str = ""  # empty = AWS; set for MinIO, R2 and other S3-compatible stores
+    s3_access_key_id: str = ""  # empty = boto3's default credential chain
+    s3_secret_access_key: str = ""
+    s3_public_base_url: str = ""  # CDN/bucket URL serving keys directly; empty = served by us
+
     # --- auth ---
     access_token_ttl_minutes: int = 15
     refresh_token_ttl_days: int = 30
@@ -80,6 +90,7 @@ class Settings(BaseSettings):
     max_conn_per_ip: int = 20
     ws_queue_max: int = 100
     ws_heartbeat_secs: float = 25.0
+    guest_menu_cache_entries: int = 512  # rendered guest menus kept per process (LRU)
 
     # --- rate limits (requests per window) ---
     rate_limit_enabled: bool = True

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from servio.auth.passwords import hash_password, hash_pin, pin_lookup
 from servio.auth.service import create_provider_admin
 from servio.config import Settings
+from servio.floor.demo_data import seed_demo_service_points
 from servio.kit.db import Database, UnitOfWork, database_from_settings
 from servio.kit.errors import Conflict
+from servio.menu.demo_data import seed_demo_menu
 from servio.models import Outlet, ProviderAdmin, StaffOutletGrant, StaffUser, Tenant
 
 DEMO_SLUG = "demo-bistro"
@@ -142,14 +144,18 @@ async def seed_demo(settings: Settings, database: Database | None = None) -> dic
                     pin=member["pin"],
                 )
             await _provider(uow, PROVIDER["email"], PROVIDER["password"], reset=True)
+            await seed_demo_menu(uow, tenant.id, outlet.id)
+            points = await seed_demo_service_points(uow, settings, tenant.id, outlet.id)
             tenant_id, outlet_id = tenant.id, outlet.id
     finally:
         if database is None:
             await db.dispose()
-    return demo_info(settings, tenant_id, outlet_id)
+    return demo_info(settings, tenant_id, outlet_id, points)
 
 
-def demo_info(settings: Settings, tenant_id: str, outlet_id: str) -> dict[str, Any]:
+def demo_info(
+    settings: Settings, tenant_id: str, outlet_id: str, points: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Exactly the `servio demo --json` shape from docs/api (later issues fill the lists)."""
     base = settings.base_url
     return {
@@ -159,9 +165,9 @@ def demo_info(settings: Settings, tenant_id: str, outlet_id: str) -> dict[str, A
         "owner": {"email": OWNER["email"], "password": OWNER["password"]},
         "staff": [{"name": s["name"], "role": s["role"], "pin": s["pin"]} for s in FLOOR_STAFF],
         "provider": {"email": PROVIDER["email"], "password": PROVIDER["password"]},
-        "tables": [],
-        "rooms": [],
-        "counters": [],
+        "tables": _points(points, "table"),
+        "rooms": _points(points, "room"),
+        "counters": _points(points, "counter"),
         "urls": {
             "guest": f"{base}/",
             "staff": f"{base}/staff",
@@ -170,6 +176,14 @@ def demo_info(settings: Settings, tenant_id: str, outlet_id: str) -> dict[str, A
             "docs": f"{base}/docs",
         },
     }
+
+
+def _points(points: list[dict[str, Any]] | None, kind: str) -> list[dict[str, str]]:
+    return [
+        {"label": p["label"], "qr_token": p["qr_token"], "qr_url": p["qr_url"]}
+        for p in points or []
+        if p["kind"] == kind
+    ]
 
 
 def render_demo_text(info: dict[str, Any]) -> str:
@@ -188,11 +202,9 @@ def render_demo_text(info: dict[str, Any]) -> str:
         + " · ".join(f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
         f"  Provider admin  {info['provider']['email']} / {info['provider']['password']}",
     ]
-    if info["tables"]:
-        lines.append("  Table QR links")
-        lines += [f"    {t['label']:<6} {t['qr_url']}" for t in info["tables"]]
-    else:
-        lines.append("  Table QR links  (tables arrive with outlet setup)")
+    lines.append("  QR links (guest menu: /g/<token>/menu)")
+    for kind in ("tables", "rooms", "counters"):
+        lines += [f"    {p['label']:<9} {p['qr_url']}" for p in info[kind]]
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,10 @@ class EventName(StrEnum):
     SETTINGS_CHANGED = "settings.changed"
     FLAG_CHANGED = "flag.changed"
     OUTLET_UPDATED = "outlet.updated"
+    OUTLET_ACTIVATED = "outlet.activated"
+    ONBOARDING_STARTED = "onboarding.started"
+    ONBOARDING_STEP_SAVED = "onboarding.step_saved"
+    TENANT_LIMITS_CHANGED = "tenant.limits_changed"
     TENANT_CREATED = "tenant.created"
     TENANT_MAINTENANCE_SCHEDULED = "tenant.maintenance_scheduled"
     STAFF_LOGIN = "staff.login"
@@ -38,6 +42,12 @@ class EventName(StrEnum):
     CASH_SESSION_CLOSED = "cash.session_closed"
     APPROVAL_GRANTED = "approval.granted"
     EXPORT_CREATED = "export.created"
+    MENU_CATEGORY_CHANGED = "menu.category.changed"
+    MENU_ITEM_CREATED = "menu.item.created"
+    MENU_ITEM_UPDATED = "menu.item.updated"
+    MENU_ITEM_DELETED = "menu.item.deleted"
+    MENU_ITEM_STOCK_CHANGED = "menu.item.stock_changed"
+    MENU_MODIFIERS_CHANGED = "menu.modifiers.changed"
 
     @property
     def description(self) -> str:
@@ -67,6 +77,10 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.SETTINGS_CHANGED: "A tenant default or outlet override of a setting changed.",
     EventName.FLAG_CHANGED: "A feature flag was switched for a tenant or an outlet.",
     EventName.OUTLET_UPDATED: "An outlet's profile (name, zone, hours, holidays…) changed.",
+    EventName.OUTLET_ACTIVATED: "The onboarding wizard finished and the outlet went live.",
+    EventName.ONBOARDING_STARTED: "An owner started (or resumed) the setup wizard for an outlet.",
+    EventName.ONBOARDING_STEP_SAVED: "A setup wizard step was validated and applied to the outlet.",
+    EventName.TENANT_LIMITS_CHANGED: "The provider changed a tenant's licence limits.",
     EventName.TENANT_CREATED: "The provider created a tenant with its first outlet and owner.",
     EventName.TENANT_MAINTENANCE_SCHEDULED: "The provider set or cleared a tenant's "
     "maintenance window.",
@@ -76,6 +90,13 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.CASH_SESSION_CLOSED: "A cash drawer session was counted and closed.",
     EventName.APPROVAL_GRANTED: "A manager PIN approved a sensitive action.",
     EventName.EXPORT_CREATED: "A data export was produced.",
+    EventName.MENU_CATEGORY_CHANGED: "A menu category was created, edited or deleted.",
+    EventName.MENU_ITEM_CREATED: "A menu item or combo was created.",
+    EventName.MENU_ITEM_UPDATED: "A menu item or combo was edited (incl. its modifier groups).",
+    EventName.MENU_ITEM_DELETED: "A menu item or combo was deleted (kept for history).",
+    EventName.MENU_ITEM_STOCK_CHANGED: "An item was marked out of stock or back in stock.",
+    EventName.MENU_MODIFIERS_CHANGED: "A modifier group or modifier was created, edited "
+    "or deleted.",
 }
 
 

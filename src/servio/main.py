@@ -17,6 +17,7 @@ from servio.kit.errors import install_error_handlers
 from servio.kit.logging import configure_logging
 from servio.kit.ratelimit import create_limiter
 from servio.kit.redis import create_redis
+from servio.kit.storage import create_storage
 from servio.ops.metrics import install_metrics
 from servio.ops.middleware import install_middleware
 from servio.ops.openapi import install_docs, install_openapi
@@ -44,6 +45,7 @@ def create_app(
         app.state.redis = redis
         app.state.pubsub = pubsub
         app.state.limiter = create_limiter(settings, redis)
+        app.state.storage = create_storage(settings)
         await pubsub.start()
         worker = Worker(db, settings, pubsub=pubsub) if embedded_worker else None
         app.state.worker = worker

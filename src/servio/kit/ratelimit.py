@@ -316,7 +316,8 @@ async def _subject(request: HTTPConnection, per: Subject, ip: str) -> str | None
     if per == "token":
         if actor is not None:
             return f"{actor.kind}:{actor.id}"
-        token = _bearer_token(request)
+        # QR routes carry their credential in the path (`/g/{qr_token}/menu`).
+        token = _bearer_token(request) or request.path_params.get("qr_token")
         return _digest(token) if token else None
     email = await _body_email(request)
     return _digest(email) if email else None

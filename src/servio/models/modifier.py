@@ -36,6 +36,7 @@ class Modifier(IdMixin, TenantMixin, TimestampMixin, Base):
     is_available: Mapped[bool] = mapped_column(Boolean, default=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
 
 
 class ItemModifierGroup(IdMixin, TenantMixin, Base):

@@ -30,9 +30,10 @@ from servio.kit.ratelimit import rate_limit, record_auth_failure
 from servio.kit.routing import EarlyResponse, ServioRoute, get_uow
 from servio.web import login_form
 from servio.web.auth import optional_page_user, page_user, require_staff_form
+from servio.web.console.usage import console_usage_bars
 from servio.web.forms import FieldErrors, LoginError
 from servio.web.pages import render_error_page
-from servio.web.surfaces import OPS_LINKS, SURFACES, surface
+from servio.web.surfaces import CONSOLE_SETUP_LINKS, OPS_LINKS, SURFACES, surface
 from servio.web.templating import render
 
 
@@ -289,6 +290,7 @@ async def logout_submit(request: Request, uow: Uow, actor: StaffForm) -> Respons
 @router.get("/console", summary="Admin console home", response_class=HTMLResponse)
 async def console_home(request: Request, uow: Uow, actor: Staff) -> Response:
     profile = await staff_profile(uow, actor)
+    usage = await console_usage_bars(uow, actor.tenant_id) if actor.can("settings.read") else []
     return render(
         request,
         "console.html",
@@ -296,6 +298,9 @@ async def console_home(request: Request, uow: Uow, actor: Staff) -> Response:
             "user": page_user(request, profile),
             "outlets": profile.outlets,
             "surfaces": SURFACES,
+            "setup_links": CONSOLE_SETUP_LINKS,
+            "usage": usage,
+            "console_tab": "home",
             "active_nav": "console",
         },
     )

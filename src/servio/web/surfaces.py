@@ -92,9 +92,31 @@ SURFACES: tuple[Surface, ...] = (
         icon="console",
         audience="Owners and managers",
         path_label="/console",
-        summary="Your business, outlets and account. Menu, tables, staff and reports "
-        "arrive here release by release.",
+        summary="Set up an outlet with the guided wizard, build the menu, manage tables "
+        "and print QR codes. Staff and reports arrive here release by release.",
         status="preview",
+    ),
+)
+
+# The console pages that are live (servio.web.console).
+CONSOLE_SETUP_LINKS: tuple[Link, ...] = (
+    Link(
+        "Setup wizard",
+        "/console/setup",
+        "clock",
+        "Profile, GST, opening hours, tables and payments in six saved steps.",
+    ),
+    Link(
+        "Menu",
+        "/console/menu",
+        "kitchen",
+        "Categories, items with GST and HSN, photos, modifier groups and stock.",
+    ),
+    Link(
+        "Tables & QR",
+        "/console/tables",
+        "qr",
+        "Table states, QR rotation and a printable QR pack.",
     ),
 )
 
