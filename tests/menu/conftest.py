@@ -3,40 +3,22 @@ tenant, and a rival tenant, for the menu API tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from servio.kit.db import Database
-from servio.models import Outlet, StaffUser, Tenant
-from tests.fixtures.auth import make_staff, staff_headers
-from tests.fixtures.factories import make_tenant
+from servio.models import Outlet
+from tests.fixtures.outlet import OwnedOutlet as World
+from tests.fixtures.outlet import owned_outlet_fixture
+
+__all__ = ["World", "create", "menu_version"]
 
 
-@dataclass
-class World:
-    tenant: Tenant
-    outlet: Outlet
-    owner: StaffUser
-    headers: dict[str, str]
+world = owned_outlet_fixture("world", "Spice Route")
 
 
-async def make_world(db: Database, name: str) -> World:
-    tenant, outlet = await make_tenant(db, name=name)
-    owner = await make_staff(db, tenant, outlet, roles=["owner"])
-    return World(tenant, outlet, owner, await staff_headers(db, owner, outlet_id=outlet.id))
-
-
-@pytest.fixture
-async def world(db: Database) -> World:
-    return await make_world(db, "Spice Route")
-
-
-@pytest.fixture
-async def rival(db: Database) -> World:
-    return await make_world(db, "Rival Diner")
+rival = owned_outlet_fixture("rival", "Rival Diner")
 
 
 async def menu_version(db: Database, outlet_id: str) -> int:

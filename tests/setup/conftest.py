@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from servio.auth import service as auth_service
 from servio.kit.db import Database
-from servio.models import Outlet, StaffUser, Tenant
-from tests.fixtures.auth import make_staff, staff_headers
-from tests.fixtures.factories import make_tenant
+from tests.fixtures.auth import provider_login_headers
+from tests.fixtures.outlet import OwnedOutlet as World
+from tests.fixtures.outlet import owned_outlet_fixture
+
+__all__ = ["HOURS", "PAYMENTS", "PROFILE", "TAX", "VALID_GSTIN", "World", "start", "step"]
 
 VALID_GSTIN = "27AAPFU0939F1ZV"  # Maharashtra (27)
 
@@ -39,40 +39,15 @@ HOURS = {
 PAYMENTS = {"payment_modes": ["cash", "upi"], "upi_vpa": "SpiceRoute@okhdfc"}
 
 
-@dataclass
-class World:
-    tenant: Tenant
-    outlet: Outlet
-    owner: StaffUser
-    headers: dict[str, str]
+world = owned_outlet_fixture("world", "Spice Route")
 
 
-async def make_world(db: Database, name: str) -> World:
-    tenant, outlet = await make_tenant(db, name=name)
-    owner = await make_staff(db, tenant, outlet, roles=["owner"])
-    return World(tenant, outlet, owner, await staff_headers(db, owner, outlet_id=outlet.id))
-
-
-@pytest.fixture
-async def world(db: Database) -> World:
-    return await make_world(db, "Spice Route")
-
-
-@pytest.fixture
-async def other(db: Database) -> World:
-    return await make_world(db, "Rival Diner")
+other = owned_outlet_fixture("other", "Rival Diner")
 
 
 @pytest.fixture
 async def provider_headers(db: Database, client: httpx.AsyncClient) -> dict[str, str]:
-    email, password = "ops@provider.example", "provider-password-123"
-    async with db.unit_of_work(bypass_rls=True) as uow:
-        await auth_service.create_provider_admin(uow, email, password)
-    response = await client.post(
-        "/api/v1/provider/auth/login", json={"email": email, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return await provider_login_headers(db, client)
 
 
 async def start(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from servio.menu.schemas import (
     PricedModifierRead,
     StockFlag,
 )
-from servio.models import Modifier
+from servio.models import MenuCategory, Modifier
 from servio.platform.dependencies import etag, if_match_version
 
 router = make_router(tags=["menu"])
@@ -101,9 +101,31 @@ def _group_read(view: service.GroupView, menu_version: int | None = None) -> Mod
     )
 
 
+# Every write answers with the new menu version (header and body) and the row's ETag.
+
+
+def _written_category(response: Response, written: service.Written[MenuCategory]) -> CategoryRead:
+    _headers(response, written.menu_version, written.row.version)
+    return CategoryRead.model_validate(written.row).model_copy(
+        update={"menu_version": written.menu_version}
+    )
+
+
 def _written_item(response: Response, written: service.Written[service.ItemView]) -> ItemRead:
     _headers(response, written.menu_version, written.row.item.version)
     return _item_read(written.row, written.menu_version)
+
+
+def _written_group(
+    response: Response, written: service.Written[service.GroupView]
+) -> ModifierGroupRead:
+    _headers(response, written.menu_version, written.row.group.version)
+    return _group_read(written.row, written.menu_version)
+
+
+def _written_modifier(response: Response, written: service.Written[Modifier]) -> ModifierRead:
+    _headers(response, written.menu_version, written.row.version)
+    return _modifier_read(written.row, written.menu_version)
 
 
 # --- categories ---------------------------------------------------------------------------
@@ -135,10 +157,7 @@ async def create_category(
     body: CategoryCreate, actor: Writer, uow: Uow, response: Response
 ) -> CategoryRead:
     written = await service.create_category(uow, actor, body)
-    _headers(response, written.menu_version, written.row.version)
-    return CategoryRead.model_validate(written.row).model_copy(
-        update={"menu_version": written.menu_version}
-    )
+    return _written_category(response, written)
 
 
 @router.patch(
@@ -156,10 +175,7 @@ async def update_category(
     response: Response,
 ) -> CategoryRead:
     written = await service.update_category(uow, actor, category_id, body, expected_version)
-    _headers(response, written.menu_version, written.row.version)
-    return CategoryRead.model_validate(written.row).model_copy(
-        update={"menu_version": written.menu_version}
-    )
+    return _written_category(response, written)
 
 
 @router.delete(
@@ -172,10 +188,7 @@ async def delete_category(
     category_id: ResourceId, actor: Writer, uow: Uow, expected_version: IfMatch, response: Response
 ) -> CategoryRead:
     written = await service.delete_category(uow, actor, category_id, expected_version)
-    _headers(response, written.menu_version, written.row.version)
-    return CategoryRead.model_validate(written.row).model_copy(
-        update={"menu_version": written.menu_version}
-    )
+    return _written_category(response, written)
 
 
 # --- items and combos ---------------------------------------------------------------------
@@ -351,8 +364,7 @@ async def create_group(
     body: ModifierGroupCreate, actor: Writer, uow: Uow, response: Response
 ) -> ModifierGroupRead:
     written = await service.create_group(uow, actor, body)
-    _headers(response, written.menu_version, written.row.group.version)
-    return _group_read(written.row, written.menu_version)
+    return _written_group(response, written)
 
 
 @router.patch(
@@ -370,8 +382,7 @@ async def update_group(
     response: Response,
 ) -> ModifierGroupRead:
     written = await service.update_group(uow, actor, group_id, body, expected_version)
-    _headers(response, written.menu_version, written.row.group.version)
-    return _group_read(written.row, written.menu_version)
+    return _written_group(response, written)
 
 
 @router.delete(
@@ -384,8 +395,7 @@ async def delete_group(
     group_id: ResourceId, actor: Writer, uow: Uow, expected_version: IfMatch, response: Response
 ) -> ModifierGroupRead:
     written = await service.delete_group(uow, actor, group_id, expected_version)
-    _headers(response, written.menu_version, written.row.group.version)
-    return _group_read(written.row, written.menu_version)
+    return _written_group(response, written)
 
 
 @router.post(
@@ -399,8 +409,7 @@ async def create_modifier(
     group_id: ResourceId, body: ModifierCreate, actor: Writer, uow: Uow, response: Response
 ) -> ModifierRead:
     written = await service.create_modifier(uow, actor, group_id, body)
-    _headers(response, written.menu_version, written.row.version)
-    return _modifier_read(written.row, written.menu_version)
+    return _written_modifier(response, written)
 
 
 @router.patch(
@@ -418,8 +427,7 @@ async def update_modifier(
     response: Response,
 ) -> ModifierRead:
     written = await service.update_modifier(uow, actor, modifier_id, body, expected_version)
-    _headers(response, written.menu_version, written.row.version)
-    return _modifier_read(written.row, written.menu_version)
+    return _written_modifier(response, written)
 
 
 @router.delete(
@@ -436,8 +444,7 @@ async def delete_modifier(
     response: Response,
 ) -> ModifierRead:
     written = await service.delete_modifier(uow, actor, modifier_id, expected_version)
-    _headers(response, written.menu_version, written.row.version)
-    return _modifier_read(written.row, written.menu_version)
+    return _written_modifier(response, written)
 
 
 # --- price check --------------------------------------------------------------------------

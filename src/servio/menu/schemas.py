@@ -4,7 +4,7 @@ HSN/SAC codes, tag vocabularies, i18n labels) so services get clean values."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -18,11 +18,11 @@ from pydantic import (
 
 from servio.kit.pagination import Page
 from servio.menu.vocabulary import (
-    ALLERGENS,
-    DIETARY_TAGS,
     HSN_PATTERN,
     LANGUAGES,
     STATION_PATTERN,
+    Allergen,
+    DietaryTag,
     canonical_gst_rate,
 )
 
@@ -38,37 +38,6 @@ Position = Annotated[int, Field(ge=0, le=100_000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=26)]
 Hsn = Annotated[str, StringConstraints(pattern=HSN_PATTERN)]
 Station = Annotated[str, StringConstraints(pattern=STATION_PATTERN)]
-DietaryTag = Literal[
-    "veg",
-    "non_veg",
-    "vegan",
-    "jain",
-    "egg",
-    "gluten_free",
-    "dairy_free",
-    "nut_free",
-    "halal",
-    "spicy",
-    "contains_alcohol",
-]
-Allergen = Literal[
-    "gluten",
-    "shellfish",
-    "egg",
-    "fish",
-    "peanuts",
-    "soy",
-    "dairy",
-    "nuts",
-    "celery",
-    "mustard",
-    "sesame",
-    "sulphites",
-    "lupin",
-    "molluscs",
-]
-if set(get_args(DietaryTag)) != set(DIETARY_TAGS) or set(get_args(Allergen)) != set(ALLERGENS):
-    raise RuntimeError("menu.schemas vocabularies drifted from menu.vocabulary")
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
@@ -134,6 +103,17 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _reject_null(cls: type[BaseModel], value: Any) -> Any:
+    if value is None:
+        raise ValueError("may not be null; leave the field out to keep it")
+    return value
+
+
+def _not_null_fields(*fields: str) -> Any:
+    """For `XUpdate` bodies: these fields may be left out, but not sent as null."""
+    return field_validator(*fields)(classmethod(_reject_null))
+
+
 # --- categories ---------------------------------------------------------------------------
 
 
@@ -148,12 +128,7 @@ class CategoryUpdate(_Body):
     name_i18n: NameLabels | None = None
     position: Position | None = None
 
-    @field_validator("name", "name_i18n", "position")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
+    _not_null = _not_null_fields("name", "name_i18n", "position")
 
 
 class CategoryRead(BaseModel):
@@ -247,7 +222,7 @@ class ItemUpdate(_Body):
         _unique_components(self.components)
         return self
 
-    @field_validator(
+    _not_null = _not_null_fields(
         "name",
         "description",
         "name_i18n",
@@ -261,11 +236,6 @@ class ItemUpdate(_Body):
         "position",
         "is_available",
     )
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
 
 
 class ItemRead(BaseModel):
@@ -332,12 +302,7 @@ class ModifierUpdate(_Body):
     is_available: bool | None = None
     position: Position | None = None
 
-    @field_validator("name", "name_i18n", "price_delta", "is_available", "position")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
+    _not_null = _not_null_fields("name", "name_i18n", "price_delta", "is_available", "position")
 
 
 class ModifierRead(BaseModel):
@@ -381,12 +346,9 @@ class ModifierGroupUpdate(_Body):
     required: bool | None = None
     position: Position | None = None
 
-    @field_validator("name", "name_i18n", "min_select", "max_select", "required", "position")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
+    _not_null = _not_null_fields(
+        "name", "name_i18n", "min_select", "max_select", "required", "position"
+    )
 
 
 class ModifierGroupRead(BaseModel):

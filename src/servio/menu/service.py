@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Mapped
 
 from servio.audit import service as audit
 from servio.auth.actors import StaffActor
@@ -31,7 +33,9 @@ from servio.menu.repository import (
     CategoryRepository,
     GroupRepository,
     ItemRepository,
+    ModelT,
     ModifierRepository,
+    OutletRepository,
     bump_menu_version,
     outlet_menu_header,
 )
@@ -51,6 +55,13 @@ from servio.platform.exceptions import VersionMismatch
 from servio.platform.limits import enforce_limit
 
 RowT = TypeVar("RowT")
+
+
+class _Versioned(Protocol):
+    """A menu row with an id and an optimistic-locking version (all four menu models)."""
+
+    id: Mapped[str]
+    version: Mapped[int]
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,35 @@ def _fields(row: object, names: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
+async def _apply_changes(
+    uow: UnitOfWork,
+    actor: StaffActor,
+    repo: OutletRepository[ModelT],
+    current: _Versioned,
+    changes: dict[str, Any],
+    event: EventName,
+    subject_type: str,
+    *,
+    extra_before: Mapping[str, Any] | None = None,
+    extra_after: Mapping[str, Any] | None = None,
+) -> ModelT:
+    """The versioned UPDATE of `current` plus its before/after audit record."""
+    before = {**_fields(current, changes), **(extra_before or {})}
+    updated = await repo.update_if_version(current.id, current.version, changes)
+    if updated is None:  # pragma: no cover - menu writes of an outlet are serialised
+        raise VersionMismatch(current.version)
+    await audit.record(
+        uow,
+        actor,
+        event,
+        subject_type=subject_type,
+        subject_id=current.id,
+        before=before,
+        after={**changes, **(extra_after or {})},
+    )
+    return updated
+
+
 async def current_menu_version(uow: UnitOfWork, actor: StaffActor) -> tuple[int, str]:
     header = await outlet_menu_header(uow.session, outlet_of(actor), actor.tenant_id)
     if header is None:
@@ -156,22 +196,12 @@ async def _update_category(
     if current is None:
         raise NotFound("category")
     _check_version(current.version, expected_version)
-    before = _fields(current, changes)
     if changes.get("is_active") is False:
         count = await repo.count_active_items(category_id)
         if count:
             raise exc.CategoryNotEmpty(count)
-    updated = await repo.update_if_version(category_id, current.version, changes)
-    if updated is None:  # pragma: no cover - menu writes of an outlet are serialised
-        raise VersionMismatch(current.version)
-    await audit.record(
-        uow,
-        actor,
-        EventName.MENU_CATEGORY_CHANGED,
-        subject_type="menu_category",
-        subject_id=category_id,
-        before=before,
-        after=changes,
+    updated = await _apply_changes(
+        uow, actor, repo, current, changes, EventName.MENU_CATEGORY_CHANGED, "menu_category"
     )
     return Written(updated, menu_version)
 
@@ -335,20 +365,17 @@ async def _apply_item_changes(
     extra_before: Mapping[str, Any] | None = None,
     extra_after: Mapping[str, Any] | None = None,
 ) -> MenuItem:
-    before = {**_fields(current, changes), **(extra_before or {})}
-    updated = await _items(uow, actor).update_if_version(current.id, current.version, changes)
-    if updated is None:  # pragma: no cover - menu writes of an outlet are serialised
-        raise VersionMismatch(current.version)
-    await audit.record(
+    return await _apply_changes(
         uow,
         actor,
+        _items(uow, actor),
+        current,
+        changes,
         action,
-        subject_type="menu_item",
-        subject_id=current.id,
-        before=before,
-        after={**changes, **(extra_after or {})},
+        "menu_item",
+        extra_before=extra_before,
+        extra_after=extra_after,
     )
-    return updated
 
 
 async def update_item(
@@ -511,21 +538,11 @@ async def _update_group(
     max_select = changes.get("max_select", current.max_select)
     if min_select > max_select:
         raise exc.InvalidSelectionBounds(min_select, max_select)
-    before = _fields(current, changes)
     repo = _groups(uow, actor)
     if changes.get("is_active") is False:
         await repo.detach_everywhere(group_id)
-    updated = await repo.update_if_version(group_id, current.version, changes)
-    if updated is None:  # pragma: no cover - menu writes of an outlet are serialised
-        raise VersionMismatch(current.version)
-    await audit.record(
-        uow,
-        actor,
-        EventName.MENU_MODIFIERS_CHANGED,
-        subject_type="modifier_group",
-        subject_id=group_id,
-        before=before,
-        after=changes,
+    updated = await _apply_changes(
+        uow, actor, repo, current, changes, EventName.MENU_MODIFIERS_CHANGED, "modifier_group"
     )
     return Written(await _group_view(uow, actor, updated), menu_version)
 
@@ -578,18 +595,8 @@ async def _update_modifier(
     if current is None or not current.is_active:
         raise NotFound("modifier")
     _check_version(current.version, expected_version)
-    before = _fields(current, changes)
-    updated = await repo.update_if_version(modifier_id, current.version, changes)
-    if updated is None:  # pragma: no cover - menu writes of an outlet are serialised
-        raise VersionMismatch(current.version)
-    await audit.record(
-        uow,
-        actor,
-        EventName.MENU_MODIFIERS_CHANGED,
-        subject_type="modifier",
-        subject_id=modifier_id,
-        before=before,
-        after=changes,
+    updated = await _apply_changes(
+        uow, actor, repo, current, changes, EventName.MENU_MODIFIERS_CHANGED, "modifier"
     )
     return Written(updated, menu_version)
 

@@ -7,11 +7,12 @@ matches reliably and labels can be translated.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Literal, get_args
 
 # GST slabs in India, percent, as canonical decimal strings.
 GST_RATES: tuple[str, ...] = ("0", "0.25", "3", "5", "12", "18", "28")
 
-DIETARY_TAGS: tuple[str, ...] = (
+DietaryTag = Literal[
     "veg",
     "non_veg",
     "vegan",
@@ -23,10 +24,11 @@ DIETARY_TAGS: tuple[str, ...] = (
     "halal",
     "spicy",
     "contains_alcohol",
-)
+]
+DIETARY_TAGS: tuple[str, ...] = get_args(DietaryTag)
 
 # The 14 allergens of EU Regulation 1169/2011 Annex II, as FSSAI labelling also lists them.
-ALLERGENS: tuple[str, ...] = (
+Allergen = Literal[
     "gluten",
     "shellfish",
     "egg",
@@ -41,7 +43,8 @@ ALLERGENS: tuple[str, ...] = (
     "sulphites",
     "lupin",
     "molluscs",
-)
+]
+ALLERGENS: tuple[str, ...] = get_args(Allergen)
 
 # Common stations; any short lowercase slug is accepted too (see `STATION_PATTERN`).
 STATIONS: tuple[str, ...] = ("kitchen", "bar", "tandoor", "grill", "dessert", "beverage")

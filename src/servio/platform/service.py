@@ -81,9 +81,16 @@ async def list_outlets(
     return await repo.list_page(*_outlet_filters(repo, actor), cursor=cursor, limit=limit)
 
 
-async def get_outlet(uow: UnitOfWork, actor: StaffActor, outlet_id: str) -> Outlet:
+async def find_visible_outlet(
+    uow: UnitOfWork, actor: StaffActor, outlet_id: str, *, for_update: bool = False
+) -> Outlet | None:
+    """The outlet when the caller may act in it (None otherwise, like another tenant's)."""
     repo = OutletRepository(uow.session, actor.tenant_id)
-    outlet = await repo.get_visible(outlet_id, *_outlet_filters(repo, actor))
+    return await repo.get_visible(outlet_id, *_outlet_filters(repo, actor), for_update=for_update)
+
+
+async def get_outlet(uow: UnitOfWork, actor: StaffActor, outlet_id: str) -> Outlet:
+    outlet = await find_visible_outlet(uow, actor, outlet_id)
     if outlet is None:
         raise NotFound("outlet")
     return outlet
@@ -96,29 +103,42 @@ async def update_outlet(
     patch: OutletUpdate,
     expected_version: int | None,
 ) -> Outlet:
-    repo = OutletRepository(uow.session, actor.tenant_id)
-    current = await repo.get_visible(outlet_id, *_outlet_filters(repo, actor), for_update=True)
+    current = await find_visible_outlet(uow, actor, outlet_id, for_update=True)
     if current is None:
         raise NotFound("outlet")
-    if expected_version is not None and expected_version != current.version:
-        raise VersionMismatch(current.version)
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None}
     changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
-    if not changes:
-        return current
+    return await apply_outlet_changes(uow, actor, current, changes, expected_version)
+
+
+async def apply_outlet_changes(
+    uow: UnitOfWork,
+    actor: StaffActor,
+    current: Outlet,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Outlet:
+    """Write `changes` to an outlet read `FOR UPDATE` in this transaction: one versioned
+    UPDATE, audited with before/after. A stale `expected_version` is 412; nothing that
+    differs is a no-op returning `current`."""
+    if expected_version is not None and expected_version != current.version:
+        raise VersionMismatch(current.version)
     before = {k: getattr(current, k) for k in changes}
-    updated = await repo.update_if_version(outlet_id, current.version, changes)
-    if updated is None:  # pragma: no cover - the row is locked above
+    if before == changes:
+        return current
+    repo = OutletRepository(uow.session, actor.tenant_id)
+    updated = await repo.update_if_version(current.id, current.version, changes)
+    if updated is None:  # pragma: no cover - the caller locked the row
         raise VersionMismatch(current.version)
     await audit.record(
         uow,
         actor,
         EventName.OUTLET_UPDATED,
         subject_type="outlet",
-        subject_id=outlet_id,
+        subject_id=current.id,
         before=before,
         after=changes,
-        outlet_id=outlet_id,
+        outlet_id=current.id,
     )
     return updated
 

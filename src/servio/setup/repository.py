@@ -1,21 +1,21 @@
-"""Queries for onboarding sessions, the outlet fields the wizard writes, and the
-provider's licence overrides. (Tables are created through `servio.floor.service`.)
+"""Queries for onboarding sessions, logo lookups and the provider's licence overrides.
+(Outlet reads and writes go through `servio.platform.repository.OutletRepository`; tables
+are created through `servio.floor.service`.)
 
-Outlet writes are one `UPDATE … SET version = version + 1 … RETURNING`; sessions are read
-`FOR UPDATE` before a step changes them, so two browser tabs saving steps of the same
-session apply one after the other instead of losing a step.
+Sessions are read `FOR UPDATE` before a step changes them, so two browser tabs saving
+steps of the same session apply one after the other instead of losing a step.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servio.kit.clock import utcnow
 from servio.kit.repository import TenantRepository
-from servio.models import MediaAsset, OnboardingSession, Outlet, StaffOutletGrant, Tenant
+from servio.models import MediaAsset, OnboardingSession, Tenant
 
 
 class OnboardingRepository(TenantRepository[OnboardingSession]):
@@ -42,43 +42,6 @@ class OnboardingRepository(TenantRepository[OnboardingSession]):
             setattr(row, key, value)
         row.updated_at = utcnow()
         await self.session.flush()
-        return row
-
-
-class SetupOutletRepository(TenantRepository[Outlet]):
-    model = Outlet
-    not_found_label = "outlet"
-
-    def granted_to(self, staff_id: str) -> ColumnElement[bool]:
-        granted = select(StaffOutletGrant.outlet_id).where(
-            StaffOutletGrant.tenant_id == self.tenant_id, StaffOutletGrant.staff_id == staff_id
-        )
-        return Outlet.id.in_(granted)
-
-    async def get_visible(
-        self, outlet_id: str, *filters: ColumnElement[bool], for_update: bool = False
-    ) -> Outlet | None:
-        stmt = self.select().where(Outlet.id == outlet_id, *filters)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row: Outlet | None = (await self.session.execute(stmt)).scalar_one_or_none()
-        return row
-
-    async def apply(
-        self, outlet_id: str, values: dict[str, Any], *, expected_version: int | None = None
-    ) -> Outlet | None:
-        """Set `values` and bump the version in one statement; None when the outlet is gone,
-        in another tenant, or no longer at `expected_version`."""
-        stmt = (
-            update(Outlet)
-            .where(self.scope(), Outlet.id == outlet_id)
-            .values(**values, version=Outlet.version + 1, updated_at=utcnow())
-            .returning(Outlet)
-            .execution_options(populate_existing=True)
-        )
-        if expected_version is not None:
-            stmt = stmt.where(Outlet.version == expected_version)
-        row: Outlet | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return row
 
 

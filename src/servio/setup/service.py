@@ -14,27 +14,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
-
 from servio.audit import service as audit
 from servio.auth.actors import ProviderActor, StaffActor
 from servio.auth.exceptions import missing_permission
-from servio.auth.permissions import can_act_in_any_outlet
 from servio.events import EventName
 from servio.floor import service as floor
 from servio.kit.clock import utcnow
 from servio.kit.db import UnitOfWork
 from servio.kit.errors import NotFound
 from servio.models import OnboardingSession, Outlet, Tenant
-from servio.platform.exceptions import VersionMismatch
 from servio.platform.limits import LimitUsage, usage
+from servio.platform.repository import OutletRepository
+from servio.platform.service import apply_outlet_changes, find_visible_outlet
 from servio.setup import exceptions as errors
 from servio.setup.gstin import validate_gstin
 from servio.setup.repository import (
     LimitsRepository,
     OnboardingRepository,
     SetupMediaRepository,
-    SetupOutletRepository,
 )
 from servio.setup.schemas import (
     REQUIRED_STEPS,
@@ -79,17 +76,12 @@ def missing_steps(session: OnboardingSession) -> list[str]:
 # --- outlet visibility ------------------------------------------------------------------------
 
 
-def _visible(repo: SetupOutletRepository, actor: StaffActor) -> list[ColumnElement[bool]]:
-    # Owners and admins set up any outlet of the tenant; others only outlets they hold a
-    # grant for (anything else answers 404, like another tenant's).
-    return [] if can_act_in_any_outlet(actor.roles) else [repo.granted_to(actor.user_id)]
-
-
 async def _outlet_for(
     uow: UnitOfWork, actor: StaffActor, outlet_id: str, *, what: str = "outlet", lock: bool = True
 ) -> Outlet:
-    repo = SetupOutletRepository(uow.session, actor.tenant_id)
-    outlet = await repo.get_visible(outlet_id, *_visible(repo, actor), for_update=lock)
+    # Owners and admins set up any outlet of the tenant; others only outlets they hold a
+    # grant for (anything else answers 404, like another tenant's).
+    outlet = await find_visible_outlet(uow, actor, outlet_id, for_update=lock)
     if outlet is None:
         raise NotFound(what)
     return outlet
@@ -104,6 +96,16 @@ async def _session_for(
     if session is None:
         raise NotFound("onboarding session")
     outlet = await _outlet_for(uow, actor, session.outlet_id, what="onboarding session", lock=lock)
+    return session, outlet
+
+
+async def _open_session(
+    uow: UnitOfWork, actor: StaffActor, onboarding_id: str
+) -> tuple[OnboardingSession, Outlet]:
+    """The session and its outlet, both locked, for a change; 409 once it is finished."""
+    session, outlet = await _session_for(uow, actor, onboarding_id, lock=True)
+    if session.status == "finished":
+        raise errors.onboarding_finished()
     return session, outlet
 
 
@@ -122,7 +124,7 @@ async def start(uow: UnitOfWork, actor: StaffActor, body: OnboardingStart) -> Pr
             name=body.outlet_name or NEW_OUTLET_NAME,
             status="draft",
         )
-        await SetupOutletRepository(uow.session, actor.tenant_id).add(outlet)
+        await OutletRepository(uow.session, actor.tenant_id).add(outlet)
     else:
         if actor.outlet_id is None:
             raise errors.outlet_required()
@@ -165,10 +167,10 @@ async def _save_step(
     data: dict[str, Any],
     outlet_values: dict[str, Any],
 ) -> Progress:
-    if session.status == "finished":
-        raise errors.onboarding_finished()
-    outlet = await SetupOutletRepository(uow.session, actor.tenant_id).apply(
-        session.outlet_id, outlet_values
+    """Apply a step's `outlet_values` to the outlet and record its `data` in `session`
+    (opened with `_open_session`)."""
+    outlet = await OutletRepository(uow.session, actor.tenant_id).update_if_version(
+        session.outlet_id, None, outlet_values
     )
     if outlet is None:  # pragma: no cover - the outlet row is locked by _session_for
         raise NotFound("onboarding session")
@@ -195,9 +197,7 @@ async def _save_step(
 async def save_profile(
     uow: UnitOfWork, actor: StaffActor, onboarding_id: str, body: ProfileStep
 ) -> Progress:
-    session, _ = await _session_for(uow, actor, onboarding_id, lock=True)
-    if session.status == "finished":
-        raise errors.onboarding_finished()
+    session, _ = await _open_session(uow, actor, onboarding_id)
     if body.logo_media_id is not None:
         media = SetupMediaRepository(uow.session, actor.tenant_id)
         if await media.get(body.logo_media_id) is None:
@@ -236,9 +236,7 @@ def checked_tax(body: TaxStep) -> TaxStep:
 async def save_tax(
     uow: UnitOfWork, actor: StaffActor, onboarding_id: str, body: TaxStep
 ) -> Progress:
-    session, _ = await _session_for(uow, actor, onboarding_id, lock=True)
-    if session.status == "finished":
-        raise errors.onboarding_finished()
+    session, _ = await _open_session(uow, actor, onboarding_id)
     tax = checked_tax(body)
     profile = tax.model_dump(exclude={"fssai_license"})
     values = {"tax_profile": profile, "fssai_license": tax.fssai_license or ""}
@@ -248,7 +246,7 @@ async def save_tax(
 async def save_hours(
     uow: UnitOfWork, actor: StaffActor, onboarding_id: str, body: HoursStep
 ) -> Progress:
-    session, _ = await _session_for(uow, actor, onboarding_id, lock=True)
+    session, _ = await _open_session(uow, actor, onboarding_id)
     values = {"business_hours": body.business_hours, "holidays": body.holidays}
     return await _save_step(uow, actor, session, "hours", body.model_dump(), values)
 
@@ -259,9 +257,7 @@ async def save_tables(
     """Make sure tables 1..count exist with the step's labels. Existing tables are kept
     (never duplicated or deleted), so repeating the step is harmless; new ones count
     against `max_tables` (403 FEATURE_LIMIT)."""
-    session, outlet = await _session_for(uow, actor, onboarding_id, lock=True)
-    if session.status == "finished":
-        raise errors.onboarding_finished()
+    session, outlet = await _open_session(uow, actor, onboarding_id)
     wanted = [body.label(n) for n in range(1, body.count + 1)]
     live = await floor.list_points(uow, actor.tenant_id, outlet.id, kind="table")
     existing = {point.label for point in live}
@@ -294,9 +290,7 @@ def checked_payments(body: PaymentsStep) -> PaymentsStep:
 async def save_payments(
     uow: UnitOfWork, actor: StaffActor, onboarding_id: str, body: PaymentsStep
 ) -> Progress:
-    session, _ = await _session_for(uow, actor, onboarding_id, lock=True)
-    if session.status == "finished":
-        raise errors.onboarding_finished()
+    session, _ = await _open_session(uow, actor, onboarding_id)
     payments = checked_payments(body)
     values = {"payment_modes": list(payments.payment_modes), "upi_vpa": payments.upi_vpa or ""}
     return await _save_step(uow, actor, session, "payments", payments.model_dump(), values)
@@ -305,22 +299,20 @@ async def save_payments(
 async def save_invoicing(
     uow: UnitOfWork, actor: StaffActor, onboarding_id: str, body: InvoicingStep
 ) -> Progress:
-    session, _ = await _session_for(uow, actor, onboarding_id, lock=True)
+    session, _ = await _open_session(uow, actor, onboarding_id)
     values = {"invoice_prefix": body.prefix, "invoice_reset": body.reset}
     return await _save_step(uow, actor, session, "invoicing", body.model_dump(), values)
 
 
 async def finish(uow: UnitOfWork, actor: StaffActor, onboarding_id: str) -> Progress:
     """Activate the outlet once the required steps are done."""
-    session, outlet = await _session_for(uow, actor, onboarding_id, lock=True)
-    if session.status == "finished":
-        raise errors.onboarding_finished()
+    session, outlet = await _open_session(uow, actor, onboarding_id)
     missing = missing_steps(session)
     if missing:
         raise errors.onboarding_incomplete(missing)
     before_status = outlet.status
-    activated = await SetupOutletRepository(uow.session, actor.tenant_id).apply(
-        outlet.id, {"status": "active"}
+    activated = await OutletRepository(uow.session, actor.tenant_id).update_if_version(
+        outlet.id, None, {"status": "active"}
     )
     if activated is None:  # pragma: no cover - the outlet row is locked by _session_for
         raise NotFound("onboarding session")
@@ -369,26 +361,8 @@ async def set_invoicing(
     expected_version: int | None,
 ) -> Outlet:
     current = await _outlet_for(uow, actor, outlet_id)
-    if expected_version is not None and expected_version != current.version:
-        raise VersionMismatch(current.version)
-    before = {"invoice_prefix": current.invoice_prefix, "invoice_reset": current.invoice_reset}
     after = {"invoice_prefix": body.prefix, "invoice_reset": body.reset}
-    if before == after:
-        return current
-    updated = await SetupOutletRepository(uow.session, actor.tenant_id).apply(outlet_id, after)
-    if updated is None:  # pragma: no cover - the row is locked above
-        raise NotFound("outlet")
-    await audit.record(
-        uow,
-        actor,
-        EventName.OUTLET_UPDATED,
-        subject_type="outlet",
-        subject_id=outlet_id,
-        before=before,
-        after=after,
-        outlet_id=outlet_id,
-    )
-    return updated
+    return await apply_outlet_changes(uow, actor, current, after, expected_version)
 
 
 # --- licence limits (SAAS-02) -----------------------------------------------------------------

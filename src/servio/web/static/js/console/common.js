@@ -253,8 +253,26 @@
     });
   }
 
+  /* ---- small DOM helpers ---- */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  /* Show `message` in the page's notice box (`id`, holding a [data-notice-text] element). */
+  function notice(id, message) {
+    var box = document.getElementById(id);
+    box.querySelector("[data-notice-text]").textContent = message;
+    box.hidden = false;
+  }
+
   window.ServioConsole = {
     api: api,
+    el: el,
+    notice: notice,
     newKey: newKey,
     showProblem: showProblem,
     clearProblems: clearProblems,

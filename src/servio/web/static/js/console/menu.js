@@ -28,17 +28,10 @@
     return page(null);
   }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = C.el;
 
   function notice(message) {
-    var box = document.getElementById("menu-notice");
-    box.querySelector("[data-notice-text]").textContent = message;
-    box.hidden = false;
+    C.notice("menu-notice", message);
   }
 
   function categoryName(id) {

@@ -16,17 +16,10 @@
   var canQr = false;
   var tables = [];
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = C.el;
 
   function notice(message) {
-    var box = document.getElementById("tables-notice");
-    box.querySelector("[data-notice-text]").textContent = message;
-    box.hidden = false;
+    C.notice("tables-notice", message);
   }
 
   function qrSrc(table) {
