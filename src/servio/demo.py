@@ -202,9 +202,13 @@ def render_demo_text(info: dict[str, Any]) -> str:
         + " · ".join(f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
         f"  Provider admin  {info['provider']['email']} / {info['provider']['password']}",
     ]
-    lines.append("  QR links (guest menu: /g/<token>/menu)")
+    # The QR deeplinks (/t/, /h/, /c/) open the guest app; until it lands, print the guest
+    # menu each QR resolves to, which works today.
+    lines.append("  Guest menus (what each table's QR resolves to)")
     for kind in ("tables", "rooms", "counters"):
-        lines += [f"    {p['label']:<9} {p['qr_url']}" for p in info[kind]]
+        lines += [
+            f"    {p['label']:<9} {info['base_url']}/g/{p['qr_token']}/menu" for p in info[kind]
+        ]
     return "\n".join(lines) + "\n"
 
 
