@@ -27,7 +27,9 @@ async def _resolve(db: Database, settings: Settings, token: str, kind: str | Non
         return point.id
 
 
-async def _refused(db: Database, settings: Settings, token: str, kind: str | None = None) -> None:
+async def _assert_refused(
+    db: Database, settings: Settings, token: str, kind: str | None = None
+) -> None:
     with pytest.raises(ProblemError) as raised:
         await _resolve(db, settings, token, kind)
     assert (raised.value.status, raised.value.code) == (404, "NOT_FOUND")
@@ -42,11 +44,11 @@ async def test_a_rotated_token_is_dead_and_the_new_one_works(
 
     rotated = await client.post(f"/api/v1/tables/{table['id']}/qr/rotate", headers=floor.headers)
     new_token = rotated.json()["qr_token"]
-    await _refused(db, settings, table["qr_token"])
+    await _assert_refused(db, settings, table["qr_token"])
     assert await _resolve(db, settings, new_token) == table["id"]
     # Rotating again kills the second one too; versions never come back.
     await client.post(f"/api/v1/tables/{table['id']}/qr/rotate", headers=floor.headers)
-    await _refused(db, settings, new_token)
+    await _assert_refused(db, settings, new_token)
 
 
 @pytest.mark.backends
@@ -56,14 +58,14 @@ async def test_forged_and_foreign_tokens_are_404(
     table = await create(client, floor.headers, {"label": "T1"})
     token = table["qr_token"]
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
-    await _refused(db, settings, flipped)
+    await _assert_refused(db, settings, flipped)
     other_secret = encode_qr_token("some-other-deployment-secret-xxxxxxxx", "table", table["id"], 1)
-    await _refused(db, settings, other_secret)
+    await _assert_refused(db, settings, other_secret)
     future = encode_qr_token(settings.secret_key, "table", table["id"], 2)  # not issued yet
-    await _refused(db, settings, future)
+    await _assert_refused(db, settings, future)
     unknown = encode_qr_token(settings.secret_key, "table", new_id(), 1)
-    await _refused(db, settings, unknown)
-    await _refused(db, settings, "not-a-token")
+    await _assert_refused(db, settings, unknown)
+    await _assert_refused(db, settings, "not-a-token")
 
 
 @pytest.mark.backends
@@ -72,10 +74,10 @@ async def test_a_token_works_only_at_its_own_kind_of_url(
 ) -> None:
     room = await create(client, floor.headers, {"label": "101"}, plural="rooms")
     assert await _resolve(db, settings, room["qr_token"], "room") == room["id"]
-    await _refused(db, settings, room["qr_token"], "table")
+    await _assert_refused(db, settings, room["qr_token"], "table")
     # A signed token claiming the room is a table does not match the row either.
     as_table = encode_qr_token(settings.secret_key, "table", room["id"], 1)
-    await _refused(db, settings, as_table)
+    await _assert_refused(db, settings, as_table)
 
 
 @pytest.mark.backends
@@ -88,7 +90,7 @@ async def test_deleted_points_are_404_but_disabled_ones_resolve(
     await client.patch(
         f"/api/v1/tables/{off['id']}", json={"state": "disabled"}, headers=floor.headers
     )
-    await _refused(db, settings, gone["qr_token"])
+    await _assert_refused(db, settings, gone["qr_token"])
     # The guest route answers a disabled table with 423 TABLE_DISABLED, so it must find it.
     assert await _resolve(db, settings, off["qr_token"]) == off["id"]
 

@@ -29,7 +29,8 @@ LEGAL = [
 
 @pytest.mark.parametrize(("current", "target"), LEGAL)
 def test_legal_transitions(current: str, target: str) -> None:
-    check_transition(current, target)
+    assert can_transition(current, target)
+    check_transition(current, target)  # raises 409 ILLEGAL_TRANSITION if refused
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,7 @@ async def test_menu_and_tables_pages_show_the_licence_usage(
     assert bar[0]["max"] == "15"  # the starter plan's table limit
     assert "3 of 15 tables" in tables.text
     assert 'action="/api/v1/tables/qr-pack.pdf"' in tables.text
+    assert 'action="/api/v1/tables/qr-posters.zip"' in tables.text
 
     menu = await client.get("/console/menu", headers=HTML)
     assert menu.status_code == 200

@@ -294,7 +294,9 @@ async def run_worker_forever(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
-        with suppress(NotImplementedError, RuntimeError):  # not on Windows' default loop
+        # Loops without signal support (Windows, or not the main thread) raise here;
+        # the worker then stops on cancellation (Ctrl-C / task cancel) instead.
+        with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     await worker.start()
