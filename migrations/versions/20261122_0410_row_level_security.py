@@ -9,7 +9,7 @@ ordinary role (see docs/tenancy.md).
 
 The audit log also gets a trigger refusing UPDATE and DELETE: it is append-only.
 
-A later migration that adds a tenant table repeats `_enable(table)` for it;
+A later migration that adds a tenant table calls `servio.kit.rls.enable_tenant_rls(table)` for it;
 `tests/platform/test_rls.py` fails for any table with a `tenant_id` column left without
 a policy.
 
@@ -22,12 +22,12 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from servio.kit.rls import disable_tenant_rls, enable_tenant_rls
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-POLICY = "tenant_isolation"
 
 # (table, column holding the tenant id). `tenants` is keyed by its own id.
 TENANT_TABLES: tuple[tuple[str, str], ...] = (
@@ -56,37 +56,11 @@ TENANT_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _predicate(column: str) -> str:
-    # NULLIF: an unset or empty app.tenant_id matches nothing (not even platform rows
-    # stored with tenant_id ''); missing_ok=true makes an unset variable read as NULL.
-    return (
-        f"({column} = NULLIF(current_setting('app.tenant_id', true), '') "
-        f"OR current_setting('app.rls_bypass', true) = 'on')"
-    )
-
-
-def _enable(table: str, column: str) -> None:
-    op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
-    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
-    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
-    predicate = _predicate(column)
-    op.execute(
-        f'CREATE POLICY {POLICY} ON "{table}" FOR ALL '
-        f"USING {predicate} WITH CHECK {predicate}"
-    )
-
-
-def _disable(table: str) -> None:
-    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
-    op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
-    op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column in TENANT_TABLES:
-        _enable(table, column)
+        enable_tenant_rls(table, column)
     op.execute(
         """
         CREATE OR REPLACE FUNCTION servio_audit_log_append_only() RETURNS trigger
@@ -111,4 +85,4 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
     op.execute("DROP FUNCTION IF EXISTS servio_audit_log_append_only()")
     for table, _column in reversed(TENANT_TABLES):
-        _disable(table)
+        disable_tenant_rls(table)

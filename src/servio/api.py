@@ -8,17 +8,23 @@ from fastapi import APIRouter
 def build_api_router() -> APIRouter:
     from servio.audit.endpoints import router as audit_router
     from servio.auth.endpoints import router as auth_router
+    from servio.daily_pass.endpoints import router as daily_pass_router
+    from servio.feedback.endpoints import router as feedback_router
     from servio.floor.endpoints import router as floor_router
     from servio.floor.qrpack_endpoints import router as qrpack_router
     from servio.guest.endpoints import router as guest_router
     from servio.media.endpoints import router as media_router
     from servio.menu.endpoints import router as menu_router
     from servio.ops.endpoints import router as ops_router
+    from servio.ordering.endpoints import router as ordering_router
     from servio.platform.endpoints import router as platform_router
     from servio.realtime.endpoints import router as realtime_router
+    from servio.sessions.endpoints import router as sessions_router
     from servio.setup.endpoints import router as setup_router
     from servio.web.console.endpoints import router as console_router
     from servio.web.endpoints import router as web_router
+    from servio.web.guest.endpoints import router as guest_app_router
+    from servio.web.staff.endpoints import router as staff_grid_router
     from servio.worker.endpoints import router as worker_router
 
     root = APIRouter()
@@ -32,11 +38,17 @@ def build_api_router() -> APIRouter:
         qrpack_router,  # before floor_router: /tables/qr-pack.pdf is not a table id
         floor_router,
         guest_router,
+        sessions_router,
+        ordering_router,
+        daily_pass_router,
+        feedback_router,
         media_router,
         menu_router,
         setup_router,
         web_router,
         console_router,
+        guest_app_router,
+        staff_grid_router,
     ):
         root.include_router(router)
     return root

@@ -21,25 +21,17 @@ from servio.guest.menu_view import OutletView, render_menu, with_service_point
 from servio.guest.repository import MenuTarget, find_images, find_menu_target
 from servio.i18n import Lang
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import NotFound, ProblemError
+from servio.kit.errors import NotFound
 from servio.kit.storage import Storage
 from servio.media.service import media_url
 from servio.menu.service import load_menu
+from servio.sessions.exceptions import TableDisabled
 
 
 @dataclass(frozen=True)
 class MenuReply:
     etag: str
     body: bytes | None  # None: the client's copy is current (304)
-
-
-def table_disabled() -> ProblemError:
-    return ProblemError(
-        423,
-        "TABLE_DISABLED",
-        "this table is not taking orders right now",
-        hint="ask a member of staff",
-    )
 
 
 def menu_etag(
@@ -100,7 +92,7 @@ async def guest_menu(
 ) -> MenuReply:
     target = await resolve_target(uow, settings, qr_token)
     if target.state == "disabled":
-        raise table_disabled()
+        raise TableDisabled()
     etag = menu_etag(target.menu_version, target.outlet_version, lang, menu_filter, target)
     if etag_matches(if_none_match, etag):
         return MenuReply(etag, None)

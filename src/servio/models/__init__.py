@@ -4,14 +4,20 @@
 from servio.kit.db import Base
 from servio.models.audit_log import AuditLog
 from servio.models.auth_session import AuthSession
+from servio.models.cart_line import CartLine
+from servio.models.daily_pass import DailyPass
 from servio.models.feature_flag import FeatureFlag
+from servio.models.firing_job import FiringJob
+from servio.models.guest_feedback import GuestFeedback
 from servio.models.idempotency_key import IdempotencyKey
 from servio.models.job import JobHeartbeat, ScheduleRun
 from servio.models.media_asset import MediaAsset
 from servio.models.menu_category import MenuCategory
 from servio.models.menu_item import ComboComponent, MenuItem
 from servio.models.modifier import ItemModifierGroup, Modifier, ModifierGroup
+from servio.models.number_sequence import NumberSequence
 from servio.models.onboarding import OnboardingSession
+from servio.models.order import Order, OrderLine
 from servio.models.outbox import OutboxMessage
 from servio.models.outlet import Outlet
 from servio.models.pin_attempt import PinAttempt
@@ -19,17 +25,23 @@ from servio.models.provider_admin import ProviderAdmin
 from servio.models.qr_pack_export import QrPackExport
 from servio.models.retired_refresh_token import RetiredRefreshToken
 from servio.models.service_point import ServicePoint
+from servio.models.session_member import SessionMember
 from servio.models.setting import Setting
 from servio.models.staff_user import StaffOutletGrant, StaffUser
 from servio.models.system_status import SystemStatus
+from servio.models.table_session import TableSession
 from servio.models.tenant import Tenant
 
 __all__ = [
     "AuditLog",
     "AuthSession",
     "Base",
+    "CartLine",
     "ComboComponent",
+    "DailyPass",
     "FeatureFlag",
+    "FiringJob",
+    "GuestFeedback",
     "IdempotencyKey",
     "ItemModifierGroup",
     "JobHeartbeat",
@@ -38,7 +50,10 @@ __all__ = [
     "MenuItem",
     "Modifier",
     "ModifierGroup",
+    "NumberSequence",
     "OnboardingSession",
+    "Order",
+    "OrderLine",
     "OutboxMessage",
     "Outlet",
     "PinAttempt",
@@ -47,9 +62,11 @@ __all__ = [
     "RetiredRefreshToken",
     "ScheduleRun",
     "ServicePoint",
+    "SessionMember",
     "Setting",
     "StaffOutletGrant",
     "StaffUser",
     "SystemStatus",
+    "TableSession",
     "Tenant",
 ]

@@ -1,0 +1,244 @@
+"""Every query over table sessions, their members and cart lines. Writes that decide a
+race are single atomic statements (`UPDATE … WHERE state = … RETURNING`, or an INSERT that a
+unique constraint lets only one caller win), never read-then-write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from servio.kit.repository import TenantRepository
+from servio.models.cart_line import CartLine
+from servio.models.order import Order
+from servio.models.session_member import SessionMember
+from servio.models.table_session import TableSession
+
+
+class SessionRepository(TenantRepository[TableSession]):
+    model = TableSession
+    not_found_label = "table session"
+
+    async def live_for_point(self, point_id: str) -> TableSession | None:
+        stmt = self.select().where(TableSession.live_point_id == point_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def latest_for_point(self, point_id: str) -> TableSession | None:
+        stmt = (
+            self.select()
+            .where(TableSession.service_point_id == point_id)
+            .order_by(TableSession.created_at.desc(), TableSession.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def insert_live(self, values: dict[str, Any]) -> bool:
+        """Insert an active session for `values["service_point_id"]` unless one is live
+        there already (then nothing happens and False is returned): the unique
+        `live_point_id` decides concurrent scans."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        row = {
+            **values,
+            "tenant_id": self.tenant_id,
+            "state": "active",
+            "live_point_id": values["service_point_id"],
+        }
+        stmt = (
+            insert(TableSession)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["live_point_id"])
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def touch(self, session_id: str, now: datetime) -> TableSession | None:
+        """Mark activity on an ACTIVE session and lock its row until the transaction ends
+        (the UPDATE takes the row lock on PostgreSQL; SQLite already holds the write lock),
+        so cart edits, joins and orders at one table run one after another. None when the
+        session is not active (closed, purged, unknown or another tenant's)."""
+        stmt = (
+            update(TableSession)
+            .where(self.scope(), TableSession.id == session_id, TableSession.state == "active")
+            .values(last_activity_at=now)
+            .returning(TableSession.id)
+        )
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self._fresh(session_id)
+
+    async def close(
+        self, session_id: str, *, now: datetime, closed_by: str | None, auto_closed: bool
+    ) -> TableSession | None:
+        """active → closed in one statement; None when it was not active (lost the race)."""
+        stmt = (
+            update(TableSession)
+            .where(self.scope(), TableSession.id == session_id, TableSession.state == "active")
+            .values(
+                state="closed",
+                live_point_id=None,
+                closed_at=now,
+                closed_by=closed_by,
+                auto_closed=auto_closed,
+                version=TableSession.version + 1,
+            )
+            .returning(TableSession.id)
+        )
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self._fresh(session_id)
+
+    async def restore(self, session_id: str, *, now: datetime) -> TableSession | None:
+        """closed → active in one statement. None when it was not closed. Raises
+        IntegrityError (inside a savepoint, so the transaction survives) when another
+        session is live at the table."""
+        stmt = (
+            update(TableSession)
+            .where(self.scope(), TableSession.id == session_id, TableSession.state == "closed")
+            .values(
+                state="active",
+                live_point_id=TableSession.service_point_id,
+                auto_closed=False,
+                closed_at=None,
+                closed_by=None,
+                restored_at=now,
+                last_activity_at=now,
+                version=TableSession.version + 1,
+            )
+            .returning(TableSession.id)
+        )
+        async with self.session.begin_nested():
+            restored = (await self.session.execute(stmt)).scalar_one_or_none()
+        if restored is None:
+            return None
+        return await self._fresh(session_id)
+
+    async def set_pass_validated(self, session_id: str) -> None:
+        await self.session.execute(
+            update(TableSession)
+            .where(self.scope(), TableSession.id == session_id)
+            .values(pass_validated=True)
+        )
+
+    async def mark_ordered(self, session_id: str, now: datetime) -> None:
+        """Remember when the table first ordered (the grid's unpaid timer starts there)."""
+        await self.session.execute(
+            update(TableSession)
+            .where(
+                self.scope(), TableSession.id == session_id, TableSession.first_order_at.is_(None)
+            )
+            .values(first_order_at=now)
+        )
+
+    async def list_for_outlet(
+        self, outlet_id: str, states: Iterable[str] = ("active",)
+    ) -> Sequence[TableSession]:
+        stmt = (
+            self.select()
+            .where(TableSession.outlet_id == outlet_id, TableSession.state.in_(tuple(states)))
+            .order_by(TableSession.created_at)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def live_for_points(self, point_ids: Iterable[str]) -> dict[str, TableSession]:
+        ids = tuple(point_ids)
+        if not ids:
+            return {}
+        stmt = self.select().where(TableSession.live_point_id.in_(ids))
+        return {row.service_point_id: row for row in (await self.session.execute(stmt)).scalars()}
+
+    async def _fresh(self, session_id: str) -> TableSession:
+        stmt = (
+            self.select()
+            .where(TableSession.id == session_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one()
+
+
+class MemberRepository(TenantRepository[SessionMember]):
+    model = SessionMember
+    not_found_label = "member"
+
+    async def join(self, session_id: str, nickname: str, now: datetime) -> SessionMember:
+        """The first member of a session becomes its host; the unique `host_of` makes that
+        hold under concurrent joins (the loser of the race joins as a plain member)."""
+        for host in (True, False):
+            member = SessionMember(
+                tenant_id=self.tenant_id,
+                session_id=session_id,
+                nickname=nickname,
+                is_host=host,
+                host_of=session_id if host else None,
+                created_at=now,
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(member)
+                    await self.session.flush()
+            except IntegrityError:
+                if not host:
+                    raise
+                continue
+            return member
+        raise AssertionError("unreachable")
+
+    async def for_session(self, session_id: str) -> Sequence[SessionMember]:
+        stmt = (
+            self.select()
+            .where(SessionMember.session_id == session_id)
+            .order_by(SessionMember.created_at, SessionMember.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def count_for_session(self, session_id: str) -> int:
+        stmt = select(func.count()).where(self.scope(), SessionMember.session_id == session_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+
+class CartRepository(TenantRepository[CartLine]):
+    model = CartLine
+    sort_column = "position"
+    not_found_label = "cart line"
+
+    async def for_session(self, session_id: str) -> Sequence[CartLine]:
+        stmt = (
+            self.select()
+            .where(CartLine.session_id == session_id)
+            .order_by(CartLine.member_id, CartLine.position, CartLine.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def replace_for_member(
+        self, session_id: str, member_id: str, lines: Sequence[CartLine]
+    ) -> None:
+        await self.session.execute(
+            delete(CartLine).where(
+                self.scope(), CartLine.session_id == session_id, CartLine.member_id == member_id
+            )
+        )
+        self.session.add_all(lines)
+        await self.session.flush()
+
+    async def clear_session(self, session_id: str) -> int:
+        result = await self.session.execute(
+            delete(CartLine).where(self.scope(), CartLine.session_id == session_id)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SessionOrderRepository(TenantRepository[Order]):
+    """The orders of a table session, for the guest's view of the table."""
+
+    model = Order
+    not_found_label = "order"
+
+    async def for_session(self, session_id: str) -> Sequence[Order]:
+        stmt = (
+            self.select().where(Order.session_id == session_id).order_by(Order.created_at, Order.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
