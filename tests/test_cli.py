@@ -78,7 +78,8 @@ def test_demo_text_prints_logins_and_urls(cli_env: Path) -> None:
     assert info["outlet_id"] in out
     assert all(s["pin"] in out for s in info["staff"])
     assert "http://127.0.0.1:8765/login" in out
-    assert f"http://127.0.0.1:8765/g/{info['tables'][0]['qr_token']}/menu" in out
+    assert f"http://127.0.0.1:8765/t/{info['tables'][0]['qr_token']}" in out
+    assert all(t["qr_url"] in out for t in info["tables"])
 
 
 def test_demo_refuses_production(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

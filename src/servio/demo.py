@@ -202,10 +202,11 @@ def render_demo_text(info: dict[str, Any]) -> str:
         + " · ".join(f"{s['name']} ({s['role']}) {s['pin']}" for s in info["staff"]),
         f"  Provider admin  {info['provider']['email']} / {info['provider']['password']}",
     ]
-    # The QR deeplinks (/t/, /h/, /c/) open the guest app; until it lands, print the guest
-    # menu each QR resolves to, which works today.
-    lines.append("  Guest menus (what each table's QR resolves to)")
-    for kind in ("tables", "rooms", "counters"):
+    # What each table's QR code opens: on a phone, the guest app at the table (/t/…).
+    lines.append("  Guest links (open one on a phone: what scanning the table's QR does)")
+    lines += [f"    {p['label']:<9} {p['qr_url']}" for p in info["tables"]]
+    # Rooms and counters get their own guest routes later; their menus work today.
+    for kind in ("rooms", "counters"):
         lines += [
             f"    {p['label']:<9} {info['base_url']}/g/{p['qr_token']}/menu" for p in info[kind]
         ]

@@ -22,6 +22,8 @@ class EventName(StrEnum):
     TABLE_STATE_CHANGED = "table.state_changed"
     SESSION_OPENED = "session.opened"
     SESSION_CLOSED = "session.closed"
+    SESSION_RESTORED = "session.restored"
+    ORDERING_TOGGLED = "ordering.toggled"
     KDS_SLA_BREACH = "kds.sla_breach"
     KDS_SLA_BREACH_OWNER = "kds.sla_breach.owner"
     EXPO_PICKED = "expo.picked"
@@ -68,6 +70,9 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.TABLE_STATE_CHANGED: "A table changed state (open, locked, cleaning, disabled).",
     EventName.SESSION_OPENED: "A table session started (first scan of the table's QR).",
     EventName.SESSION_CLOSED: "A table session closed (by staff or auto-closed when idle).",
+    EventName.SESSION_RESTORED: "Staff reopened a closed table session (Restore).",
+    EventName.ORDERING_TOGGLED: "Staff switched QR ordering on or off for an outlet "
+    "(“Disable QR ordering”).",
     EventName.KDS_SLA_BREACH: "A kitchen ticket passed the outlet's `kds_sla_secs`.",
     EventName.KDS_SLA_BREACH_OWNER: "A kitchen ticket stayed breached long enough to alert "
     "the owner.",

@@ -147,10 +147,16 @@ class QrRotated(BaseModel):
 
 class LiveState(BaseModel):
     """What is happening at the point right now; filled by the guest-journey context
-    (`servio.floor.live`). null while no session is open."""
+    (`servio.floor.live`). Every field is null while no session is open."""
 
     session_state: Literal["active", "stale"] | None = None
-    since: datetime | None = None
+    since: datetime | None = Field(None, description="When the live session was opened")
+    session_id: str | None = None
+    payment_status: Literal["unpaid", "bill_requested", "partially_paid", "settled"] | None = None
+    amber: bool | None = Field(
+        None, description="The session's orders are still unpaid after 60 minutes"
+    )
+    last_activity_at: datetime | None = None
 
 
 class FloorMapPoint(BaseModel):

@@ -57,6 +57,7 @@ ALL_TYPES = GUEST_TYPES | STAFF_TYPES | KDS_TYPES | CONTROL_TYPES
 
 # `alert` kinds
 ALERT_ANNOUNCEMENT = "announcement"
+ALERT_QR_ORDERING = "qr_ordering"  # {kind, enabled}: "Disable QR ordering" switched
 
 
 def make_message(type_: str, data: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -99,10 +99,14 @@ def build_table_cart(
     )
 
 
-async def table_cart(uow: UnitOfWork, session: TableSession) -> TableCartRead:
-    """The session's whole cart, priced now (four to seven queries whatever its size)."""
+async def table_cart(
+    uow: UnitOfWork, session: TableSession, *, members: Sequence[SessionMember] | None = None
+) -> TableCartRead:
+    """The session's whole cart, priced now (four to seven queries whatever its size).
+    Pass `members` when the caller has already loaded them."""
     tenant_id = session.tenant_id
-    members = await MemberRepository(uow.session, tenant_id).for_session(session.id)
+    if members is None:
+        members = await MemberRepository(uow.session, tenant_id).for_session(session.id)
     lines = await CartRepository(uow.session, tenant_id).for_session(session.id)
     header = await outlet_menu_header(uow.session, session.outlet_id, tenant_id)
     currency = header[1] if header is not None else "INR"

@@ -159,7 +159,7 @@ async def restore_session(
     await audit.record(
         uow,
         actor,
-        "session.restored",
+        EventName.SESSION_RESTORED,
         subject_type="table_session",
         subject_id=restored.id,
         before={"state": "closed"},

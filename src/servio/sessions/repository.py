@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from servio.kit.repository import TenantRepository
 from servio.models.cart_line import CartLine
-from servio.models.order import Order
+from servio.models.order import Order, OrderLine
+from servio.models.outlet import Outlet
+from servio.models.service_point import ServicePoint
 from servio.models.session_member import SessionMember
 from servio.models.table_session import TableSession
 
@@ -144,6 +146,32 @@ class SessionRepository(TenantRepository[TableSession]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def for_grid(
+        self, outlet_id: str, *, active: bool, closed_since: datetime | None
+    ) -> Sequence[TableSession]:
+        """The staff grid's sessions of an outlet in one query: the active ones (oldest
+        first) when `active`, then those closed since `closed_since` (newest first) when
+        given."""
+        wanted = []
+        if active:
+            wanted.append(TableSession.state == "active")
+        if closed_since is not None:
+            wanted.append(
+                (TableSession.state == "closed") & (TableSession.closed_at >= closed_since)
+            )
+        if not wanted:
+            return []
+        condition = wanted[0] if len(wanted) == 1 else wanted[0] | wanted[1]
+        stmt = self.select().where(TableSession.outlet_id == outlet_id, condition)
+        rows = (await self.session.execute(stmt)).scalars().all()
+        live = sorted((r for r in rows if r.state == "active"), key=lambda r: (r.created_at, r.id))
+        ended = sorted(
+            (r for r in rows if r.state != "active"),
+            key=lambda r: (r.closed_at or r.updated_at, r.id),
+            reverse=True,
+        )
+        return [*live, *ended]
+
     async def live_for_points(self, point_ids: Iterable[str]) -> dict[str, TableSession]:
         ids = tuple(point_ids)
         if not ids:
@@ -199,6 +227,17 @@ class MemberRepository(TenantRepository[SessionMember]):
         stmt = select(func.count()).where(self.scope(), SessionMember.session_id == session_id)
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def counts_for_sessions(self, session_ids: Iterable[str]) -> dict[str, int]:
+        ids = tuple(set(session_ids))
+        if not ids:
+            return {}
+        stmt = (
+            select(SessionMember.session_id, func.count())
+            .where(self.scope(), SessionMember.session_id.in_(ids))
+            .group_by(SessionMember.session_id)
+        )
+        return {sid: int(n) for sid, n in (await self.session.execute(stmt)).tuples()}
+
 
 class CartRepository(TenantRepository[CartLine]):
     model = CartLine
@@ -242,3 +281,65 @@ class SessionOrderRepository(TenantRepository[Order]):
             self.select().where(Order.session_id == session_id).order_by(Order.created_at, Order.id)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def for_sessions(self, session_ids: Iterable[str]) -> Sequence[Order]:
+        """The orders of many sessions in one query (the staff grid)."""
+        ids = tuple(set(session_ids))
+        if not ids:
+            return []
+        stmt = self.select().where(Order.session_id.in_(ids)).order_by(Order.created_at, Order.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def has_orders(self, session_id: str) -> bool:
+        stmt = select(Order.id).where(self.scope(), Order.session_id == session_id).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def lines_for_orders(self, order_ids: Iterable[str]) -> Sequence[OrderLine]:
+        ids = tuple(set(order_ids))
+        if not ids:
+            return []
+        stmt = (
+            select(OrderLine)
+            .where(OrderLine.tenant_id == self.tenant_id, OrderLine.order_id.in_(ids))
+            .order_by(OrderLine.order_id, OrderLine.position, OrderLine.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class SessionPlaceRepository(TenantRepository[ServicePoint]):
+    """The tables (service points) and outlet facts the session routes show and gate on."""
+
+    model = ServicePoint
+    not_found_label = "table"
+
+    async def points(self, point_ids: Iterable[str]) -> dict[str, ServicePoint]:
+        ids = tuple(set(point_ids))
+        if not ids:
+            return {}
+        stmt = self.select().where(ServicePoint.id.in_(ids))
+        return {row.id: row for row in (await self.session.execute(stmt)).scalars()}
+
+    async def outlet(self, outlet_id: str) -> Outlet | None:
+        stmt = select(Outlet).where(Outlet.tenant_id == self.tenant_id, Outlet.id == outlet_id)
+        row: Outlet | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return row
+
+    async def set_qr_ordering(self, outlet_id: str, enabled: bool) -> bool | None:
+        """Switch QR ordering for the outlet in one statement; the previous value, or None
+        when there is no such outlet in the tenant. The row lock it takes orders concurrent
+        switches, so the audit's before/after always chain."""
+        previous = (
+            await self.session.execute(
+                select(Outlet.qr_ordering_enabled)
+                .where(Outlet.tenant_id == self.tenant_id, Outlet.id == outlet_id)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if previous is None:
+            return None
+        await self.session.execute(
+            update(Outlet)
+            .where(Outlet.tenant_id == self.tenant_id, Outlet.id == outlet_id)
+            .values(qr_ordering_enabled=enabled)
+        )
+        return bool(previous)
