@@ -3,8 +3,9 @@
 Runs embedded in `servio serve` (started by the app's lifespan) or alone as
 `servio worker`; any number of workers may run against one PostgreSQL database. One pass
 (`run_once`) = claim a batch in a short transaction, run the handlers outside it (each
-bounded by the lease), record every outcome in its own transaction, fire due schedules,
-beat the `worker.loop` heartbeat. Tests call `run_once()` directly and move a FrozenClock.
+bounded by the lease), record every outcome in its own transaction, run the pollers
+(`worker.pollers`, e.g. the kitchen firing pipeline), fire due schedules, beat the
+`worker.loop` heartbeat. Tests call `run_once()` directly and move a FrozenClock.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from servio.worker.handlers import (
     handlers,
 )
 from servio.worker.outbox import retry_delay
+from servio.worker.pollers import PollerRegistry, pollers
 from servio.worker.scheduler import Scheduler, ScheduleRegistry, discover_tasks
 
 logger = structlog.get_logger("servio.worker")
@@ -57,6 +59,7 @@ class PassResult:
     released: int = 0  # handed back unstarted: their lease ran short while queued
     lost: int = 0  # outcomes not recorded because another worker took the row over
     schedules_fired: list[str] = field(default_factory=list)
+    polled: dict[str, int] = field(default_factory=dict)  # poller name → items handled
 
 
 def default_worker_id() -> str:
@@ -77,6 +80,7 @@ class Worker:
         worker_id: str | None = None,
         handler_registry: HandlerRegistry | None = None,
         schedule_registry: ScheduleRegistry | None = None,
+        poller_registry: PollerRegistry | None = None,
     ) -> None:
         if handler_registry is None or schedule_registry is None:
             discover_tasks()  # the global registries are filled by `<context>/tasks.py`
@@ -84,8 +88,16 @@ class Worker:
         self.settings = settings
         self.worker_id = worker_id or default_worker_id()
         self.handlers = handler_registry if handler_registry is not None else handlers
+        # Own handler and schedule registries isolate a worker from the discovered tasks
+        # (tests); it then runs only the pollers it is given.
+        isolated = handler_registry is not None and schedule_registry is not None
+        self.pollers = (
+            poller_registry
+            if poller_registry is not None
+            else (PollerRegistry() if isolated else pollers)
+        )
         self.scheduler = Scheduler(
-            db, settings, worker_id=self.worker_id, registry=schedule_registry
+            db, settings, worker_id=self.worker_id, registry=schedule_registry, pubsub=pubsub
         )
         self.context = HandlerContext(
             db=db, settings=settings, worker_id=self.worker_id, pubsub=pubsub
@@ -97,9 +109,11 @@ class Worker:
     # --- one pass ---------------------------------------------------------------------------
 
     async def run_once(self, *, schedules: bool = True) -> PassResult:
-        """Deliver one batch of due messages, fire due schedules, beat the heartbeat."""
+        """Deliver one batch of due messages, run the pollers, fire due schedules, beat the
+        heartbeat."""
         try:
             result = await self.deliver_due()
+            result.polled = await self.run_pollers()
             if schedules:
                 result.schedules_fired = await self.scheduler.run_due()
         except Exception as exc:
@@ -146,6 +160,16 @@ class Worker:
             else:
                 result.lost += 1
         return result
+
+    async def run_pollers(self) -> dict[str, int]:
+        """Run every registered poller once; a failing one is logged, the rest still run."""
+        polled: dict[str, int] = {}
+        for registered in self.pollers.all():
+            try:
+                polled[registered.name] = await registered.run(self.context, utcnow())
+            except Exception:
+                logger.exception("worker.poller_failed", poller=registered.name)
+        return polled
 
     async def _deliver(self, message: ClaimedMessage, *, lease_until: datetime) -> Outcome:
         # Finish well inside the lease so no other worker reclaims a row still in flight;

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -138,6 +139,7 @@ class ScheduledRun:
     db: Database
     settings: Settings
     worker_id: str
+    pubsub: Any = None  # the worker's PubSub, for live pushes after a job's commit
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Per-outlet runs are scoped to the outlet's tenant; global runs bypass RLS."""
@@ -216,10 +218,12 @@ class Scheduler:
         *,
         worker_id: str,
         registry: ScheduleRegistry | None = None,
+        pubsub: Any = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.worker_id = worker_id
+        self.pubsub = pubsub
         self.registry = registry if registry is not None else schedules
 
     async def run_due(self) -> list[str]:
@@ -276,6 +280,7 @@ class Scheduler:
                     db=self.db,
                     settings=self.settings,
                     worker_id=self.worker_id,
+                    pubsub=self.pubsub,
                 )
             )
         except Exception as exc:
