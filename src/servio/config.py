@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 5
     outbox_lease_secs: int = 60
 
+    # --- e-mail (SMTP) ---
+    smtp_host: str = ""  # empty: e-mails are written to the log (console channel)
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_secs: float = 10.0
+    email_from: str = "no-reply@servio.local"  # may include a name: "Cafe <a@b.example>"
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "prod":
