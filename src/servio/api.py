@@ -38,6 +38,7 @@ def build_api_router() -> APIRouter:
         qrpack_router,  # before floor_router: /tables/qr-pack.pdf is not a table id
         floor_router,
         guest_router,
+        guest_app_router,  # before sessions_router: /t/sw.js is not a QR token
         sessions_router,
         ordering_router,
         daily_pass_router,
@@ -47,7 +48,6 @@ def build_api_router() -> APIRouter:
         setup_router,
         web_router,
         console_router,
-        guest_app_router,
         staff_grid_router,
     ):
         root.include_router(router)

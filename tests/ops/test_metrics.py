@@ -74,10 +74,12 @@ async def test_business_metrics_are_exported(client: httpx.AsyncClient) -> None:
 
 
 async def test_unmatched_paths_share_one_label(client: httpx.AsyncClient) -> None:
-    await client.get("/t/secret-qr-token-1234")
+    await client.get("/no-such-page/secret-qr-token-1234")
+    await client.get("/t/secret-qr-token-1234")  # a matched route is labelled by its template
     text = await _scrape(client)
     assert "secret-qr-token-1234" not in text
     assert _sample(text, "http_requests_total", route="unmatched", status="404") >= 1
+    assert _sample(text, "http_requests_total", route="/t/{qr_token}", status="404") >= 1
 
 
 async def test_metrics_token_is_required_when_set(

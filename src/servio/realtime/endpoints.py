@@ -4,11 +4,13 @@ managers' announcements to every screen of their outlet."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 
 from servio.auth.actors import StaffActor
+from servio.auth.cookies import session_cookie_name
 from servio.auth.dependencies import require_staff, staff_from_token
 from servio.config import Settings
 from servio.kit.db import Database, UnitOfWork
@@ -19,7 +21,7 @@ from servio.realtime import service
 from servio.realtime.pubsub import PubSub, get_pubsub, staff_channel
 from servio.realtime.schemas import AnnouncementCreate, AnnouncementRead
 from servio.realtime.sse import event_stream
-from servio.realtime.websocket import SocketRejected, serve_socket
+from servio.realtime.websocket import CLOSE_FORBIDDEN, SocketRejected, serve_socket
 
 router = make_router(tags=["realtime"])
 
@@ -32,7 +34,13 @@ class StaffSocketCredentials:
 
 @mark_policy(RoutePolicy("staff"))
 async def staff_socket_credentials(
-    token: Annotated[str, Query(description="A staff access token")] = "",
+    token: Annotated[
+        str,
+        Query(
+            description="A staff access token; browser pages may omit it and send the "
+            "console's session cookie instead"
+        ),
+    ] = "",
     outlet: Annotated[
         str | None,
         Query(description="Outlet to follow, for staff granted several (default: the login's)"),
@@ -43,17 +51,48 @@ async def staff_socket_credentials(
     return StaffSocketCredentials(token, outlet)
 
 
+def _same_origin(websocket: WebSocket, settings: Settings) -> bool:
+    """Whether the handshake comes from one of this site's pages. A browser always sends
+    `Origin` on a WebSocket handshake and a page cannot forge it; without one the caller is
+    not a browser, so there is no page that could be hijacking the cookie. The host is
+    compared, not the scheme, so a TLS-terminating proxy in front changes nothing."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/").lower()
+    if urlsplit(origin).netloc == websocket.headers.get("host", "").lower():
+        return True
+    trusted = {o.rstrip("/").lower() for o in settings.cors_origins if o != "*"}
+    if settings.public_base_url:
+        trusted.add(settings.base_url.lower())
+    return origin in trusted
+
+
+def _socket_token(
+    websocket: WebSocket, settings: Settings, credentials: StaffSocketCredentials
+) -> str:
+    """The `token` query parameter, or else the console's HttpOnly session cookie — so the
+    staff pages can connect without ever seeing the token. The cookie is only taken from
+    this site's own pages (cross-site WebSocket hijacking: a cookie rides along with any
+    handshake, a query token does not)."""
+    if credentials.token:
+        return credentials.token
+    cookie = websocket.cookies.get(session_cookie_name(settings), "")
+    if not cookie:
+        raise SocketRejected(reason="token required")
+    if not _same_origin(websocket, settings):
+        raise SocketRejected(CLOSE_FORBIDDEN, "cross-origin cookie")
+    return cookie
+
+
 async def _authenticate_staff_socket(
     websocket: WebSocket, credentials: StaffSocketCredentials
 ) -> StaffActor:
     settings: Settings = websocket.app.state.settings
     db: Database = websocket.app.state.db
-    if not credentials.token:
-        raise SocketRejected(reason="token required")
+    token = _socket_token(websocket, settings, credentials)
     async with db.unit_of_work() as uow:
-        actor = await staff_from_token(
-            uow, settings, credentials.token, requested_outlet=credentials.outlet
-        )
+        actor = await staff_from_token(uow, settings, token, requested_outlet=credentials.outlet)
     if actor.outlet_id is None:
         raise SocketRejected(4400, "OUTLET_REQUIRED")
     return actor
@@ -66,8 +105,10 @@ async def staff_socket(
 ) -> None:
     """Table and session changes for the staff grid of the caller's outlet (`table_state`,
     `session_opened`, `session_closed`, `order_fired`, `order_fire_delayed`,
-    `order_status`, `bill_requested`, `alert`). Close codes: 4401 bad token, 4429 too many
-    connections from one IP, 1013 fell too far behind (reconnect and re-read)."""
+    `order_status`, `bill_requested`, `alert`). Credentials: `token`, or the console's session
+    cookie from a page of this site. Close codes: 4401 bad token, 4403 cookie sent from
+    another site's page, 4429 too many connections from one IP, 1013 fell too far behind
+    (reconnect and re-read)."""
 
     async def authenticate(ws: WebSocket) -> StaffActor:
         return await _authenticate_staff_socket(ws, credentials)

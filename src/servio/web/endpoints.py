@@ -320,11 +320,6 @@ async def _surface_page(request: Request, uow: UnitOfWork, actor: StaffActor, ke
     )
 
 
-@router.get("/staff", summary="Staff grid (later release)", response_class=HTMLResponse)
-async def staff_placeholder(request: Request, uow: Uow, actor: Staff) -> Response:
-    return await _surface_page(request, uow, actor, "staff")
-
-
 @router.get("/kds", summary="Kitchen display (later release)", response_class=HTMLResponse)
 async def kds_placeholder(request: Request, uow: Uow, actor: Staff) -> Response:
     return await _surface_page(request, uow, actor, "kds")

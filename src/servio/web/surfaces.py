@@ -55,10 +55,11 @@ SURFACES: tuple[Surface, ...] = (
         path_label="Scan a table QR",
         summary="Scan the table QR, see the menu, share a cart with the table and follow "
         "the order as it cooks.",
-        status="planned",
-        coming="The guest web app opens from a table, room or counter QR code. It shows the "
-        "menu in under two seconds, keeps the cart across a dropped connection and lets "
-        "everyone at the table order together.",
+        status="live",
+        coming="The guest web app opens from a table's QR code (/t/…): the menu in under two "
+        "seconds, one cart for everyone at the table, orders that survive a dropped "
+        "connection, and the kitchen ticket and cooking status live. Print the QR codes "
+        "from Console → Tables & QR.",
     ),
     Surface(
         key="staff",
@@ -67,11 +68,12 @@ SURFACES: tuple[Surface, ...] = (
         icon="grid",
         audience="Waiters and cashiers",
         path_label="/staff",
-        summary="Live tables with timers and ticket numbers, the point of sale, payments "
-        "and the cash drawer.",
-        status="planned",
-        coming="Floor staff will see every table live with timers and ticket numbers, take "
-        "orders at the point of sale, take payments and close or restore table sessions.",
+        summary="Every table live with timers and ticket numbers: Close in one tap, Restore "
+        "in two, and the switch that stops QR ordering. The point of sale, payments and the "
+        "cash drawer follow.",
+        status="preview",
+        coming="Floor staff will also take orders at the point of sale, take payments and "
+        "run the cash drawer here.",
     ),
     Surface(
         key="kds",
