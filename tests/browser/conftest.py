@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import threading
@@ -245,3 +246,14 @@ def browser_page(
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def sign_in_staff(browser_page: BrowserPage, live_server: LiveServer, path: str = "/staff") -> None:
+    """Open a staff page and sign in as the venue's owner on the login form it sends us to."""
+    page = browser_page.page
+    browser_page.goto(path)
+    page.wait_for_url(re.compile(rf"/login\?next={re.escape(path)}$"))
+    page.get_by_label("Email").fill(live_server.owner_email)
+    page.get_by_label("Password").fill(live_server.owner_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf"{re.escape(path)}$"))

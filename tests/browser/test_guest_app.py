@@ -16,7 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, CSP_RECORDER, BrowserPage, LiveServer
+from tests.browser.conftest import (
+    CHROMIUM_ARGS,
+    CSP_RECORDER,
+    BrowserPage,
+    LiveServer,
+    sign_in_staff,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -273,6 +279,52 @@ def test_sending_an_order_shows_the_kitchen_ticket(phones: Any, venue: GuestVenu
         order.locator("b").inner_text().removeprefix("Ticket #")
     ]
     phone.assert_clean()
+
+
+def test_the_table_orders_and_the_staff_grid_closes_it(
+    phones: Any, venue: GuestVenue, browser_page: BrowserPage, live_server: LiveServer
+) -> None:
+    """The issue's browser journey: two phones, one adds, the other sees it live; the order
+    is sent; the staff grid shows the table with its ticket and closes it in one tap; both
+    phones then say the session has ended."""
+    from playwright.sync_api import expect
+
+    token = venue.new_table()
+    table = next(t for t in venue.api("GET", "/api/v1/tables")["items"] if t["qr_token"] == token)
+    label = table["label"]
+    asha, ravi = phones(), phones()
+    _open_table(asha, token, venue.dish)
+    _open_table(ravi, token, venue.dish)
+    a, r = asha.page, ravi.page
+    _item(a, venue.dish).get_by_role("button", name=f"Add {venue.dish}").click()
+    _join(a, "Asha")
+    expect(r.locator("#cart-label")).to_have_text("View cart (1)")
+
+    r.locator("#cart-btn").click()
+    drawer = r.locator(".sheet")
+    expect(drawer.locator(".line b")).to_have_text([f"1 × {venue.dish}"])
+    drawer.get_by_role("button", name="Send order").click()
+    _join(r, "Ravi")  # sending is a write: the second phone names itself first
+    ticket = r.locator("#order-list .order b")
+    expect(ticket).to_have_text(TICKET)
+    expect(a.locator("#order-list .order b")).to_have_text(ticket.inner_text())
+    number = ticket.inner_text().removeprefix("Ticket #")
+
+    staff = browser_page.page
+    staff.set_default_timeout(15_000)
+    sign_in_staff(browser_page, live_server)
+    tile = staff.locator(f'.tile[data-point-id="{table["id"]}"]')
+    expect(tile).to_have_attribute("data-status", "active")
+    expect(tile.locator(".fact-tickets")).to_contain_text(f"#{number}")
+    browser_page.screenshot("journey-1-staff-grid")
+    tile.get_by_role("button", name=f"Close {label}").click()
+    expect(tile).to_have_attribute("data-status", "free")
+
+    for phone in (asha, ravi):
+        expect(phone.page.locator("#screen h2")).to_have_text("This table's session has ended")
+    asha.screenshot("journey-2-guest-session-ended")
+    for recorder in (asha, ravi, browser_page):
+        recorder.assert_clean()
 
 
 def test_an_order_sent_offline_is_created_exactly_once(phones: Any, venue: GuestVenue) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import BrowserPage, LiveServer
+from tests.browser.conftest import BrowserPage, LiveServer, sign_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -20,16 +20,6 @@ EVERY_DAY_ALL_DAY = {
     d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
 LIVE_WITHIN_MS = 10_000
-
-
-def _sign_in(browser_page: BrowserPage, live_server: LiveServer) -> None:
-    page = browser_page.page
-    browser_page.goto("/staff")
-    page.wait_for_url(re.compile(r"/login\?next=/staff$"))
-    page.get_by_label("Email").fill(live_server.owner_email)
-    page.get_by_label("Password").fill(live_server.owner_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/staff$"))
 
 
 def _api(page: Any, method: str, path: str, body: object | None = None) -> Any:
@@ -92,7 +82,7 @@ def test_the_grid_follows_a_table_live_and_close_restore_and_the_kill_switch_wor
 
     page = browser_page.page
     page.set_default_timeout(15_000)
-    _sign_in(browser_page, live_server)
+    sign_in_staff(browser_page, live_server)
 
     # The venue is open around the clock (another test may have set hours) and takes orders.
     outlet = _api(page, "GET", "/api/v1/outlets")["items"][0]
@@ -207,7 +197,7 @@ def test_without_websockets_the_grid_falls_back_to_server_sent_events(
     page = browser_page.page
     page.set_default_timeout(15_000)
     page.context.add_init_script("delete window.WebSocket;")
-    _sign_in(browser_page, live_server)
+    sign_in_staff(browser_page, live_server)
     outlet = _api(page, "GET", "/api/v1/outlets")["items"][0]
     _api(
         page,
@@ -244,7 +234,7 @@ def test_each_tile_says_its_state_in_words_and_colour(
 
     page = browser_page.page
     page.set_default_timeout(15_000)
-    _sign_in(browser_page, live_server)
+    sign_in_staff(browser_page, live_server)
     seated, amber, stale, disabled = _free_tables(page, 4)
     now_ms = page.evaluate("Date.now()")
 
