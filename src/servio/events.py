@@ -27,6 +27,10 @@ class EventName(StrEnum):
     KDS_SLA_BREACH = "kds.sla_breach"
     KDS_SLA_BREACH_OWNER = "kds.sla_breach.owner"
     EXPO_PICKED = "expo.picked"
+    KITCHEN_TICKET_CREATED = "kitchen.ticket_created"
+    KITCHEN_ITEM_STATUS = "kitchen.item_status"
+    PRINTER_STATUS_CHANGED = "printer.status_changed"
+    OPEN_TICKET_CHANGED = "open_ticket.changed"
     DAILY_PASS_ROTATED = "daily_pass.rotated"
     STOCK_LOW = "stock.low"
     SETTINGS_CHANGED = "settings.changed"
@@ -71,6 +75,13 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.SESSION_OPENED: "A table session started (first scan of the table's QR).",
     EventName.SESSION_CLOSED: "A table session closed (by staff or auto-closed when idle).",
     EventName.SESSION_RESTORED: "Staff reopened a closed table session (Restore).",
+    EventName.KITCHEN_TICKET_CREATED: "A kitchen station received an order's ticket (its KOT "
+    "prints from this).",
+    EventName.KITCHEN_ITEM_STATUS: "A cook moved a kitchen item (in_progress, ready, served, "
+    "recalled, voided).",
+    EventName.PRINTER_STATUS_CHANGED: "A kitchen printer went online, offline or out of paper.",
+    EventName.OPEN_TICKET_CHANGED: "A parked POS ticket was opened, resumed, checked out or "
+    "cancelled.",
     EventName.ORDERING_TOGGLED: "Staff switched QR ordering on or off for an outlet "
     "(“Disable QR ordering”).",
     EventName.KDS_SLA_BREACH: "A kitchen ticket passed the outlet's `kds_sla_secs`.",

@@ -11,22 +11,27 @@ from servio.models.firing_job import FiringJob
 from servio.models.guest_feedback import GuestFeedback
 from servio.models.idempotency_key import IdempotencyKey
 from servio.models.job import JobHeartbeat, ScheduleRun
+from servio.models.kitchen_ticket import KitchenTicket
 from servio.models.media_asset import MediaAsset
 from servio.models.menu_category import MenuCategory
 from servio.models.menu_item import ComboComponent, MenuItem
 from servio.models.modifier import ItemModifierGroup, Modifier, ModifierGroup
 from servio.models.number_sequence import NumberSequence
 from servio.models.onboarding import OnboardingSession
+from servio.models.open_ticket import OpenTicket
 from servio.models.order import Order, OrderLine
 from servio.models.outbox import OutboxMessage
 from servio.models.outlet import Outlet
 from servio.models.pin_attempt import PinAttempt
+from servio.models.prep_time_stat import PrepTimeStat
+from servio.models.printer import Printer
 from servio.models.provider_admin import ProviderAdmin
 from servio.models.qr_pack_export import QrPackExport
 from servio.models.retired_refresh_token import RetiredRefreshToken
 from servio.models.service_point import ServicePoint
 from servio.models.session_member import SessionMember
 from servio.models.setting import Setting
+from servio.models.sla_breach import SlaBreach
 from servio.models.staff_user import StaffOutletGrant, StaffUser
 from servio.models.system_status import SystemStatus
 from servio.models.table_session import TableSession
@@ -45,6 +50,7 @@ __all__ = [
     "IdempotencyKey",
     "ItemModifierGroup",
     "JobHeartbeat",
+    "KitchenTicket",
     "MediaAsset",
     "MenuCategory",
     "MenuItem",
@@ -52,11 +58,14 @@ __all__ = [
     "ModifierGroup",
     "NumberSequence",
     "OnboardingSession",
+    "OpenTicket",
     "Order",
     "OrderLine",
     "OutboxMessage",
     "Outlet",
     "PinAttempt",
+    "PrepTimeStat",
+    "Printer",
     "ProviderAdmin",
     "QrPackExport",
     "RetiredRefreshToken",
@@ -64,6 +73,7 @@ __all__ = [
     "ServicePoint",
     "SessionMember",
     "Setting",
+    "SlaBreach",
     "StaffOutletGrant",
     "StaffUser",
     "SystemStatus",

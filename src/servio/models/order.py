@@ -72,3 +72,11 @@ class OrderLine(IdMixin, TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The kitchen side (issue 5): the station ticket the line is on, allergen flags frozen
+    # from the menu, and when it changed state (prep-time averages and the SLA read these).
+    ticket_id: Mapped[str | None] = mapped_column(String(26), default=None, index=True)
+    allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
+    served_at: Mapped[datetime | None] = mapped_column(default=None)
