@@ -53,6 +53,8 @@ class OrderLine(IdMixin, TenantMixin, Base):
     state: queued → in_progress → ready → served (recalled, voided)."""
 
     __tablename__ = "order_lines"
+    # The SLA watcher's query: items cooking, oldest first.
+    __table_args__ = (Index("ix_order_lines_cooking", "status", "started_at"),)
 
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[str | None] = mapped_column(String(26), default=None)
