@@ -1,11 +1,12 @@
-"""Console pages for setting up an outlet (UI-04): the onboarding wizard, the menu editor
-and tables with their QR codes.
+"""Console pages for setting up an outlet (UI-04): the onboarding wizard, the menu editor,
+tables with their QR codes, and guest feedback with the daily pass (GUEST-10, GUEST-04).
 
 Each page is a server-rendered shell with what the server already knows (the wizard's saved
 answers, the licence usage); the edits themselves go from the browser to the JSON API
-(`/api/v1/onboarding`, `/api/v1/menu`, `/api/v1/tables`, `/api/v1/media`) with the session
-cookie and the CSRF header (`static/js/console/*.js`). Pages run on `PageRoute`, so a visitor
-without a session is sent to sign in and a refusal is the branded error page.
+(`/api/v1/onboarding`, `/api/v1/menu`, `/api/v1/tables`, `/api/v1/media`, `/api/v1/feedback`,
+`/api/v1/daily_pass`, `/api/v1/flags`, `/api/v1/settings`) with the session cookie and the
+CSRF header (`static/js/console/*.js`). Pages run on `PageRoute`, so a visitor without a
+session is sent to sign in and a refusal is the branded error page.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ Uow = Annotated[UnitOfWork, Depends(get_uow)]
 SetupStaff = Annotated[StaffActor, Depends(require_staff("settings.write"))]
 MenuStaff = Annotated[StaffActor, Depends(require_staff("menu.read"))]
 TablesStaff = Annotated[StaffActor, Depends(require_staff("tables.read"))]
+GuestsStaff = Annotated[StaffActor, Depends(require_staff("reports.read"))]
 
 
 async def _profile_with_outlet(uow: UnitOfWork, actor: StaffActor) -> tuple[StaffProfile, Outlet]:
@@ -176,5 +178,30 @@ async def tables_page(request: Request, uow: Uow, actor: TablesStaff) -> Respons
             "usage": await console_usage_bars(uow, actor.tenant_id, ("max_tables",)),
             "table_states": choices.TABLE_STATES,
             "console_tab": "tables",
+        },
+    )
+
+
+# --- guest feedback and the daily pass ---------------------------------------------------
+
+
+@router.get(
+    "/console/guests",
+    summary="Guest feedback and the daily pass",
+    response_class=HTMLResponse,
+)
+async def guests_page(request: Request, uow: Uow, actor: GuestsStaff) -> Response:
+    profile, outlet = await _profile_with_outlet(uow, actor)
+    return _page(
+        request,
+        profile,
+        "console/guests.html",
+        {
+            "outlet": outlet,
+            # What the page may show and do; the API checks each call again.
+            "can_pass": actor.can("settings.read"),
+            "can_flag": actor.can("flags.write"),
+            "can_rotate": actor.can("settings.write"),
+            "console_tab": "guests",
         },
     )

@@ -1,5 +1,6 @@
 // Servio guest app, imported by guest.js once the menu is on screen (not part of the first
-// paint): the live socket and the orders panel, the nickname prompt, the item sheet
+// paint): the live socket and the orders panel (with the thumbs and the one-time 0–10
+// question once an order is served), the nickname prompt, the item sheet
 // (modifiers and a note), the table's cart drawer, the daily-pass modal, sending orders
 // through an offline queue (BEY-03: a dropped connection retries with the SAME order_id and
 // Idempotency-Key, on `online`, on reload and on a back-off timer) and the service worker.
@@ -62,6 +63,7 @@ function renderOrders() {
   }
   list.replaceChildren(...rows);
   G.$("#orders").hidden = rows.length === 0;
+  npsRow();
 }
 
 function feedbackRow(o) {
@@ -96,6 +98,7 @@ let wsTimer = 0;
 
 function onMessage(m) {
   const d = m.data || {};
+  if (m.type !== "ready" && m.type !== "ping") G.seq++;
   switch (m.type) {
     case "ready": document.body.dataset.live = "1"; return G.reread();
     case "member_join":
@@ -422,13 +425,66 @@ export async function flush() {
 
 // --- feedback -------------------------------------------------------------------------------------
 export async function feedback(order, up) {
+  if (!(await ensureMember())) return; // feedback is a member's, like the cart
   let r;
   try {
-    r = await G.api("POST", "/feedback", { body: { kind: "thumbs", thumbs_up: up, order_id: order.order_id }, auth: G.mtoken || G.gtoken });
+    r = await G.api("POST", "/feedback", { body: { kind: "thumbs", thumbs_up: up, order_id: order.order_id }, auth: G.mtoken });
   } catch { return G.toast(t("guest.offline")); }
+  if (r.status === 410) return G.ended();
   if (!r.ok && r.status !== 409) return G.toast(problemText(r));
   G.fb.push(order.order_id);
   G.save();
   G.toast(t("guest.feedback.thanks"));
   G.renderOrders();
+}
+
+// --- the 0–10 question (GUEST-10): once per guest and visit, after an order is served --------
+// It lives beside the order list, not in it, so a live re-render keeps the chosen score and a
+// half-typed comment. Answered (or already answered, 409) → remembered in G.fb like thumbs.
+let npsBox = null;
+const npsKey = () => "nps:" + G.sid;
+
+function npsRow() {
+  const served = [...G.orders.values()].some((o) => o.status === "served" || o.status === "completed");
+  const ask = served && !G.fb.includes(npsKey());
+  if (npsBox && (!ask || npsBox.dataset.sid !== G.sid)) { npsBox.remove(); npsBox = null; }
+  if (ask && !npsBox) G.$("#orders").append((npsBox = npsForm()));
+}
+
+function npsForm() {
+  let score = null;
+  const err = h("p", { class: "err", role: "alert" });
+  const comment = h("textarea", { name: "comment", rows: 2, maxlength: 500 });
+  const send = h("button", { class: "btn btn-main", type: "submit" }, t("guest.nps.send"));
+  const more = h("div", { hidden: true }, h("label", { class: "field" }, t("guest.nps.comment"), comment), err, h("div", { class: "acts" }, send));
+  const scale = h("div", { class: "thumbs nps", role: "group", "aria-labelledby": "nps-q", "aria-describedby": "nps-h" },
+    Array.from({ length: 11 }, (_, n) => h("button", { class: "btn", type: "button", "aria-pressed": "false", "data-score": n, onclick: (e) => {
+      score = n;
+      for (const b of scale.children) b.setAttribute("aria-pressed", String(b === e.currentTarget));
+      more.hidden = false;
+    } }, String(n))));
+  const form = h("form", { class: "order nps-box", novalidate: true, "data-sid": G.sid },
+    h("b", { id: "nps-q" }, t("guest.nps.question")), h("span", { class: "muted", id: "nps-h" }, t("guest.nps.scale")), scale, more);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (score == null) return;
+    err.textContent = "";
+    send.disabled = true;
+    try { await sendNps(score, comment.value.trim(), err); } finally { send.disabled = false; }
+  });
+  return form;
+}
+
+async function sendNps(score, comment, err) {
+  if (!(await ensureMember())) return;
+  let r;
+  try {
+    r = await G.api("POST", "/feedback", { body: { kind: "nps", score, ...(comment ? { comment } : {}) }, auth: G.mtoken });
+  } catch { err.textContent = t("guest.offline"); return; }
+  if (r.status === 410) return G.ended();
+  if (!r.ok && r.code !== "FEEDBACK_EXISTS") { err.textContent = problemText(r); return; }
+  G.fb.push(npsKey());
+  G.save();
+  G.toast(t("guest.feedback.thanks"));
+  npsRow();
 }

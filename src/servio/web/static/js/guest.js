@@ -68,7 +68,7 @@ function write(key, value) {
 // Shared state; guest-order.js gets this object from init(G).
 const G = {
   token: TOKEN, L, t, h, $, api, money, enc, sw: boot.sw,
-  sid: null, gtoken: null, mtoken: null, memberId: null, nickname: null,
+  seq: 0, sid: null, gtoken: null, mtoken: null, memberId: null, nickname: null,
   cur: null, session: null, cart: null, items: new Map(), orders: new Map(),
   pass: { required: false, ok: true }, fb: [], queue: read(QKEY, []),
   save() {
@@ -224,10 +224,13 @@ G.join = async function join(later) {
 };
 
 // A full re-read after every (re)connect: nothing missed while offline stays missed.
+// `G.seq` counts live messages: a read that a newer message overtook is read again.
 G.reread = async () => {
+  const seq = G.seq;
   let r;
   try { r = await api("GET", `/session/${enc(G.sid)}`, { auth: G.mtoken || G.gtoken }); } catch { return; }
   if (r.status === 410) return G.ended();
+  if (G.seq !== seq) return G.reread();
   if (r.ok && r.data && r.data.session_id) return applySession(r.data);
   try { r = await api("GET", "/t/" + enc(TOKEN)); } catch { return; }
   if (!r.ok) return problemScreen(r);
