@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     worker_batch_size: int = 50
     outbox_max_attempts: int = 5
     outbox_lease_secs: int = 60
+    # Circuit breakers per destination (external POS, webhooks): kit/breaker.py.
+    cb_failure_threshold: int = 8  # consecutive failures that open a destination's breaker
+    cb_cooldown_sec: int = 600  # seconds it stays open before one half-open trial
+    cb_halfopen_trials: int = 1  # calls let through while half-open
+    cb_key_prefix: str = "cb:"  # Redis key prefix (after REDIS_KEY_PREFIX)
 
     # --- e-mail (SMTP) ---
     smtp_host: str = ""  # empty: e-mails are written to the log (console channel)

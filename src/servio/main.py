@@ -12,6 +12,7 @@ from fastapi.responses import ORJSONResponse
 from servio import __version__
 from servio.api import build_api_router
 from servio.config import Settings, get_settings
+from servio.kit import breaker
 from servio.kit.db import Database, database_from_settings
 from servio.kit.errors import install_error_handlers
 from servio.kit.logging import configure_logging
@@ -45,6 +46,7 @@ def create_app(
         app.state.redis = redis
         app.state.pubsub = pubsub
         app.state.limiter = create_limiter(settings, redis)
+        breaker.install_store(breaker.create_store(settings, redis))
         app.state.storage = create_storage(settings)
         await pubsub.start()
         worker = Worker(db, settings, pubsub=pubsub) if embedded_worker else None
@@ -57,6 +59,7 @@ def create_app(
             if worker is not None:
                 await worker.stop()
             await pubsub.close()
+            breaker.reset_store()
             if redis is not None:
                 await redis.aclose()
             if database is None:

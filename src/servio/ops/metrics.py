@@ -87,6 +87,12 @@ webhook_breaker_state = Gauge(
     "Worst webhook circuit-breaker state: 0 closed, 1 half-open, 2 open",
     multiprocess_mode="max",
 )
+circuit_breaker_state = Gauge(
+    "circuit_breaker_state",
+    "Circuit-breaker state per destination hash: 0 closed, 1 half-open, 2 open",
+    ["breaker", "destination"],
+    multiprocess_mode="mostrecent",
+)
 job_heartbeat_timestamp = Gauge(
     "job_heartbeat_timestamp",
     "Unix time of each job's last heartbeat",
@@ -157,6 +163,7 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
 __all__ = [
     "ab_conversions_total",
     "ab_exposures_total",
+    "circuit_breaker_state",
     "db_replica_healthy",
     "http_request_duration_seconds",
     "http_request_errors_total",

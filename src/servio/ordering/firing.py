@@ -10,9 +10,10 @@ repeats. Adapters are registered by name:
 
 - `builtin` (inline): the built-in kitchen. It acknowledges inside the `POST /orders`
   transaction, so the reply already says `acked` with the order's ticket number.
-- `external_pos` (issue 5 registers the HTTP one): called by the firing worker
-  (`ordering.tasks`), never by the request. Until one is registered, firings for outlets
-  with the `EXTERNAL_POS` flag stay `retrying` with a clear `last_error` — never dropped.
+- `external_pos` (`ordering.pos_http.HttpPos`, registered when `ordering.tasks` is
+  imported — i.e. in every worker): called by the firing worker, never by the request.
+  Without a registered adapter, firings for outlets with the `EXTERNAL_POS` flag stay
+  `retrying` with a clear `last_error` — never dropped.
 
 Also here, pure: the retry back-off (`backoff_delay`).
 """
@@ -20,7 +21,7 @@ Also here, pure: the retry back-off (`backoff_delay`).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +53,10 @@ class FireRequest:
     attempt: int = 1
     # The order's ticket number when Servio numbers tickets (the built-in kitchen).
     ticket_no: str | None = None
+    # The outlet's effective settings (`platform.get_effective_settings`), read by the
+    # worker for each attempt, so adapters configured per outlet (the HTTP POS: URL, secret,
+    # timeout) see changes at once. Empty for inline adapters. Holds secrets: never logged.
+    outlet_settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ runs on every pass.
    `ACK_TIMEOUT_SECS`. A timed-out call keeps running (shielded), so a LATE acknowledgement
    is still recorded; the firing meanwhile goes `retrying` with back-off. Every outcome is
    recorded in its own transaction; recording an ACK is idempotent (the first wins).
+   The adapter calls of a batch all run at once (only their database steps are bounded),
+   and each records its own outcome as soon as it has one: a slow or dead station or POS
+   never holds up the others — a pass takes at most about one ACK timeout.
 3. Alert: `fire_alert_after_mins` without an ACK → one staff `alert` (`firing_delayed`) and
    the `order.fire_delayed` event per order.
 
@@ -18,14 +21,17 @@ acknowledged, cancelled or fired manually by staff.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import structlog
 
 from servio.kit.db import UnitOfWork
 from servio.ordering import firing as fire
+from servio.ordering import pos_http as _pos_http  # noqa: F401 - registers `external_pos`
 from servio.ordering import service
 from servio.ordering.repository import (
     ClaimedFiring,
@@ -33,6 +39,7 @@ from servio.ordering.repository import (
     stale_pending_firings,
     unalerted_firings,
 )
+from servio.platform.service import get_effective_settings
 from servio.worker.handlers import HandlerContext
 from servio.worker.pollers import poller
 
@@ -47,18 +54,44 @@ _late_calls: set[asyncio.Task[None]] = set()
 
 async def settle_late_calls() -> None:
     """Wait for every timed-out adapter call still running (tests; worker shutdown)."""
-    while _late_calls:
-        await asyncio.gather(*list(_late_calls), return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    while True:
+        # Calls left behind by an event loop that has since closed can never finish.
+        _late_calls.difference_update([t for t in _late_calls if t.get_loop().is_closed()])
+        mine = [t for t in _late_calls if t.get_loop() is loop]
+        if not mine:
+            return
+        await asyncio.gather(*mine, return_exceptions=True)
+
+
+# Bounds the database steps of concurrent attempts (the adapter calls are not bounded).
+Gate = AbstractAsyncContextManager[Any]
+
+
+def _ungated() -> Gate:
+    return nullcontext()
 
 
 async def _in_tenant(
-    ctx: HandlerContext, tenant_id: str, step: Callable[[UnitOfWork], Awaitable[bool]]
+    ctx: HandlerContext,
+    tenant_id: str,
+    step: Callable[[UnitOfWork], Awaitable[bool]],
+    gate: Gate | None = None,
 ) -> bool:
-    async with ctx.db.unit_of_work(tenant_id=tenant_id) as uow:
+    async with gate or _ungated(), ctx.db.unit_of_work(tenant_id=tenant_id) as uow:
         return await step(uow)
 
 
-async def _record_ack(ctx: HandlerContext, job: ClaimedFiring, ticket_no: str | None) -> bool:
+async def _outlet_settings(
+    ctx: HandlerContext, job: ClaimedFiring, gate: Gate | None
+) -> Mapping[str, Any]:
+    async with gate or _ungated(), ctx.db.unit_of_work(tenant_id=job.tenant_id) as uow:
+        return await get_effective_settings(uow, job.tenant_id, job.outlet_id)
+
+
+async def _record_ack(
+    ctx: HandlerContext, job: ClaimedFiring, ticket_no: str | None, gate: Gate | None = None
+) -> bool:
     accepted = await _in_tenant(
         ctx,
         job.tenant_id,
@@ -70,6 +103,7 @@ async def _record_ack(ctx: HandlerContext, job: ClaimedFiring, ticket_no: str | 
             job_id=job.id,
             ticket_no=ticket_no,
         ),
+        gate,
     )
     logger.info(
         "firing.acked" if accepted else "firing.ack_ignored",
@@ -79,7 +113,9 @@ async def _record_ack(ctx: HandlerContext, job: ClaimedFiring, ticket_no: str | 
     return accepted
 
 
-async def _record_failure(ctx: HandlerContext, job: ClaimedFiring, error: str) -> None:
+async def _record_failure(
+    ctx: HandlerContext, job: ClaimedFiring, error: str, gate: Gate | None = None
+) -> None:
     recorded = await _in_tenant(
         ctx,
         job.tenant_id,
@@ -93,6 +129,7 @@ async def _record_failure(ctx: HandlerContext, job: ClaimedFiring, error: str) -
             retry_count=job.retry_count,
             error=error,
         ),
+        gate,
     )
     logger.warning(
         "firing.retry" if recorded else "firing.failure_ignored",
@@ -111,13 +148,16 @@ async def _call(adapter: fire.KitchenAdapter, request: fire.FireRequest) -> fire
 
 
 def _await_late_ack(
-    ctx: HandlerContext, job: ClaimedFiring, call: asyncio.Future[fire.FireResult]
+    ctx: HandlerContext,
+    job: ClaimedFiring,
+    call: asyncio.Future[fire.FireResult],
+    gate: Gate | None,
 ) -> None:
     async def late() -> None:
         try:
             result = await call
             if result.acked:
-                await _record_ack(ctx, job, result.ticket_no)
+                await _record_ack(ctx, job, result.ticket_no, gate)
         except Exception:
             logger.exception("firing.late_outcome_failed", firing_key=job.firing_key)
 
@@ -126,11 +166,12 @@ def _await_late_ack(
     task.add_done_callback(_late_calls.discard)
 
 
-async def attempt(ctx: HandlerContext, job: ClaimedFiring) -> None:
-    """One attempt of a leased firing, bounded by the ACK timeout."""
+async def attempt(ctx: HandlerContext, job: ClaimedFiring, *, gate: Gate | None = None) -> None:
+    """One attempt of a leased firing, bounded by the ACK timeout. `gate` bounds its
+    database steps when attempts run concurrently."""
     adapter = fire.adapters.get(job.adapter)
     if adapter is None:
-        await _record_failure(ctx, job, fire.missing_adapter_error(job.adapter))
+        await _record_failure(ctx, job, fire.missing_adapter_error(job.adapter), gate)
         return
     request = fire.FireRequest(
         firing_key=job.firing_key,
@@ -140,21 +181,25 @@ async def attempt(ctx: HandlerContext, job: ClaimedFiring) -> None:
         outlet_id=job.outlet_id,
         payload=dict(job.order_payload),
         attempt=job.retry_count + 1,
+        outlet_settings=await _outlet_settings(ctx, job, gate),
     )
     call = asyncio.ensure_future(_call(adapter, request))
     try:
         result = await asyncio.wait_for(asyncio.shield(call), timeout=fire.ACK_TIMEOUT_SECS)
     except TimeoutError:
-        _await_late_ack(ctx, job, call)
+        _await_late_ack(ctx, job, call, gate)
         await _record_failure(
-            ctx, job, f"no acknowledgement within {fire.ACK_TIMEOUT_SECS:g}s (still listening)"
+            ctx,
+            job,
+            f"no acknowledgement within {fire.ACK_TIMEOUT_SECS:g}s (still listening)",
+            gate,
         )
         return
     if result.acked:
-        await _record_ack(ctx, job, result.ticket_no)
+        await _record_ack(ctx, job, result.ticket_no, gate)
     else:
         kind = "" if result.retryable else "refused: "
-        await _record_failure(ctx, job, f"{kind}{result.detail or 'not acknowledged'}")
+        await _record_failure(ctx, job, f"{kind}{result.detail or 'not acknowledged'}", gate)
 
 
 async def watchdog(ctx: HandlerContext, now: datetime) -> int:
@@ -185,13 +230,12 @@ async def attempt_due(ctx: HandlerContext, now: datetime) -> int:
             lease_until=lease_until,
             limit=ctx.settings.worker_batch_size,
         )
-    slots = asyncio.Semaphore(max(1, min(ctx.settings.worker_batch_size, 8)))
-
-    async def bounded(job: ClaimedFiring) -> None:
-        async with slots:
-            await attempt(ctx, job)
-
-    await asyncio.gather(*(bounded(job) for job in claimed))
+    # Every adapter call of the batch at once (network waits, each bounded by the ACK
+    # timeout); only the database steps share the pool-sized gate.
+    gate = asyncio.Semaphore(
+        max(1, min(ctx.settings.worker_batch_size, ctx.settings.database_pool_size))
+    )
+    await asyncio.gather(*(attempt(ctx, job, gate=gate) for job in claimed))
     return len(claimed)
 
 

@@ -49,10 +49,10 @@ def _setting_read(item: service.EffectiveSetting) -> SettingRead:
     spec = CATALOG[item.key]
     return SettingRead(
         key=item.key,
-        value=item.value,
+        value=spec.public(item.value),
         source=item.source,
         type=spec.type,
-        default=spec.default,
+        default=spec.public(spec.default),
         description=spec.description,
         version=item.version,
         versions=item.versions,

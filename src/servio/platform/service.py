@@ -183,7 +183,9 @@ async def settings_view(
 def view_version(view: list[EffectiveSetting]) -> str:
     """A fingerprint of the merged view: changes whenever any value, source or row
     version changes, so clients can cache the view and detect edits."""
-    payload = [[s.key, s.value, s.source, s.versions["tenant"], s.versions["outlet"]] for s in view]
+    payload = [
+        [s.key, CATALOG[s.key].public(s.value), s.source, *s.versions.values()] for s in view
+    ]
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()[:16]
 
 
@@ -226,7 +228,7 @@ async def put_setting(
     before = (
         None
         if current is None
-        else {"scope": scope, "value": current.value, "version": current.version}
+        else {"scope": scope, "value": spec.public(current.value), "version": current.version}
     )
     if current is None:
         row = await repo.insert(key, outlet_id, stored)
@@ -245,7 +247,7 @@ async def put_setting(
         subject_type="setting",
         subject_id=key,
         before=before,
-        after={"scope": scope, "value": row.value, "version": row.version},
+        after={"scope": scope, "value": spec.public(row.value), "version": row.version},
         outlet_id=outlet_id,
     )
     return await _effective_setting(uow, actor.tenant_id, actor.outlet_id, key)
@@ -255,7 +257,8 @@ async def delete_setting(
     uow: UnitOfWork, actor: StaffActor, key: str, scope: Scope, expected_version: int | None
 ) -> EffectiveSetting:
     """Remove an override (or a tenant default) so the next level applies again."""
-    if get_spec(key) is None:
+    spec = get_spec(key)
+    if spec is None:
         raise UnknownSetting(key)
     outlet_id = _scope_outlet(actor, scope)
     repo = SettingRepository(uow.session, actor.tenant_id)
@@ -264,7 +267,7 @@ async def delete_setting(
         raise NotFound(f"{scope} value of {key}")
     if expected_version is not None and expected_version != current.version:
         raise VersionMismatch(current.version)
-    before = {"scope": scope, "value": current.value, "version": current.version}
+    before = {"scope": scope, "value": spec.public(current.value), "version": current.version}
     await repo.delete_row(key, outlet_id, current.version)
     await audit.record(
         uow,

@@ -14,6 +14,10 @@ from typing import Any, Literal
 SettingType = Literal["int", "bool", "str", "decimal", "choice"]
 
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_HTTP_URL = re.compile(r"^(|https?://[^\s/?#]+[^\s]*)$")
+# Empty (not set) or 16 to 200 printable ASCII characters without spaces.
+_SIGNING_SECRET = re.compile(r"^(|[\x21-\x7e]{16,200})$")
+SECRET_MASK = "********"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,15 @@ class SettingSpec:
     max_length: int = 500
     choices: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
+    # Secret values (signing keys) are stored but never read back: settings reads and the
+    # audit trail show `SECRET_MASK` when one is set. Only server code sees the value.
+    secret: bool = False
+
+    def public(self, value: Any) -> Any:
+        """`value` as it may be shown to people (API replies, audit entries)."""
+        if self.secret:
+            return SECRET_MASK if value else ""
+        return value
 
     def validate(self, value: Any) -> Any:
         """The value as stored (JSON-compatible), or ValueError saying what is wrong.
@@ -110,6 +123,34 @@ _SPECS = (
         "int",
         5,
         "Minutes without a kitchen/POS acknowledgement before front of house is alerted.",
+        minimum=1,
+        maximum=60,
+    ),
+    SettingSpec(
+        "external_pos_url",
+        "str",
+        "",
+        "External POS endpoint that receives kitchen firings (HTTP POST, JSON) when the "
+        "EXTERNAL_POS flag is on; see docs/external-pos.md.",
+        max_length=500,
+        pattern=_HTTP_URL,
+    ),
+    SettingSpec(
+        "external_pos_secret",
+        "str",
+        "",
+        "Shared secret that signs requests to the external POS (HMAC-SHA256); 16 to 200 "
+        "characters. Write-only: reads show it masked.",
+        max_length=200,
+        pattern=_SIGNING_SECRET,
+        secret=True,
+    ),
+    SettingSpec(
+        "external_pos_timeout_secs",
+        "int",
+        10,
+        "Seconds a request to the external POS may take before it counts as failed (the "
+        "order is retried; a reply within 3 s is expected).",
         minimum=1,
         maximum=60,
     ),

@@ -304,6 +304,7 @@ class Worker:
 
 async def run_worker_forever(settings: Settings) -> None:
     """`servio worker`: run the loop until SIGTERM/SIGINT, then stop gracefully."""
+    from servio.kit import breaker
     from servio.kit.logging import configure_logging
     from servio.kit.redis import create_redis
     from servio.realtime.pubsub import create_pubsub
@@ -312,6 +313,7 @@ async def run_worker_forever(settings: Settings) -> None:
     db = database_from_settings(settings)
     redis = create_redis(settings)
     pubsub = create_pubsub(settings, redis)
+    breaker.install_store(breaker.create_store(settings, redis))
     await pubsub.start()
     worker = Worker(db, settings, pubsub=pubsub)
     stop = asyncio.Event()
@@ -331,6 +333,7 @@ async def run_worker_forever(settings: Settings) -> None:
             loop.remove_signal_handler(installed_sig)
         await worker.stop()
         await pubsub.close()
+        breaker.reset_store()
         if redis is not None:
             await redis.aclose()
         await db.dispose()
