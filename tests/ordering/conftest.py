@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from servio.auth.tokens import issue_guest_token
@@ -24,9 +26,14 @@ from servio.models.cart_line import CartLine
 from servio.models.firing_job import FiringJob
 from servio.models.order import Order, OrderLine
 from servio.models.table_session import TableSession
+from servio.ordering import tasks
 from servio.platform.repository import FlagRepository, SettingRepository
 from servio.realtime.pubsub import Message, Subscription
 from servio.sessions.repository import CartRepository, MemberRepository, SessionRepository
+from servio.worker.handlers import HandlerRegistry
+from servio.worker.pollers import PollerRegistry
+from servio.worker.runner import Worker
+from servio.worker.scheduler import ScheduleRegistry
 from tests.guest.conftest import Bistro, build_bistro
 
 
@@ -190,6 +197,39 @@ async def drain(sub: Subscription, *, settle: float = 0.05) -> list[Message]:
 async def take(sub: Subscription, count: int, within: float = 5.0) -> list[Message]:
     """The next `count` messages (bounded wait)."""
     return [await asyncio.wait_for(sub.get(), within) for _ in range(count)]
+
+
+async def send_cart(client: httpx.AsyncClient, table: Table) -> str:
+    """Asha sends the table's cart (`POST /orders`); with an external POS the order is
+    pending and unfired when the request returns. Returns the order id."""
+    reply = await client.post(
+        "/orders", json={"session_id": table.session_id}, headers=table.headers("Asha")
+    )
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    assert body == {
+        "order_id": body["order_id"],
+        "status": "pending",
+        "ticket_no": None,
+        "fired": "pending",
+    }
+    return str(body["order_id"])
+
+
+@pytest.fixture
+def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
+    """A worker that runs only the firing poller (`run_once(schedules=False)`)."""
+    registry = PollerRegistry()
+    registry.register("ordering.firing")(tasks.fire_due)
+    return Worker(
+        db,
+        settings,
+        pubsub=app.state.pubsub,
+        worker_id="firing-test",
+        handler_registry=HandlerRegistry(),
+        schedule_registry=ScheduleRegistry(),
+        poller_registry=registry,
+    )
 
 
 @pytest.fixture

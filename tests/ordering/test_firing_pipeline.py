@@ -17,7 +17,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from servio.config import Settings
 from servio.kit.clock import FrozenClock, as_utc
 from servio.kit.db import Database
 from servio.ordering import firing as fire
@@ -25,10 +24,9 @@ from servio.ordering import tasks
 from servio.ordering.firing import FireRequest, FireResult
 from servio.platform.flags import EXTERNAL_POS
 from servio.realtime.pubsub import Message, Subscription, session_channel, staff_channel
-from servio.worker.handlers import HandlerRegistry
-from servio.worker.pollers import PollerRegistry, pollers
+from servio.worker.pollers import pollers
 from servio.worker.runner import Worker
-from servio.worker.scheduler import ScheduleRegistry, discover_tasks
+from servio.worker.scheduler import discover_tasks
 from tests.fixtures.auth import make_staff, staff_headers
 from tests.ordering.conftest import (
     Table,
@@ -37,6 +35,7 @@ from tests.ordering.conftest import (
     firings_of,
     order_row,
     put_cart,
+    send_cart,
     set_flag,
     take,
 )
@@ -90,26 +89,20 @@ def fast_ack(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
-    registry = PollerRegistry()
-    registry.register("ordering.firing")(tasks.fire_due)
-    return Worker(
-        db,
-        settings,
-        pubsub=app.state.pubsub,
-        worker_id="firing-test",
-        handler_registry=HandlerRegistry(),
-        schedule_registry=ScheduleRegistry(),
-        poller_registry=registry,
-    )
+def without_external_adapter() -> Iterator[None]:
+    """No `external_pos` adapter (the HTTP one is registered on import) for the test."""
+    previous = fire.adapters.get(fire.EXTERNAL_POS)
+    fire.adapters.unregister(fire.EXTERNAL_POS)
+    yield
+    fire.adapters.unregister(fire.EXTERNAL_POS)
+    if previous is not None:
+        fire.adapters.register(previous)
 
 
 @pytest.fixture
-def pos() -> Iterator[list[ScriptedPos]]:
-    """Register a ScriptedPos as `external_pos` with `pos.append(ScriptedPos(...))`."""
-    installed: list[ScriptedPos] = []
-    yield installed
-    fire.adapters.unregister(fire.EXTERNAL_POS)
+def pos(without_external_adapter: None) -> list[ScriptedPos]:
+    """Register a ScriptedPos as `external_pos` with `install(pos, ScriptedPos(...))`."""
+    return []
 
 
 def install(installed: list[ScriptedPos], adapter: ScriptedPos) -> ScriptedPos:
@@ -132,21 +125,6 @@ def types(messages: list[Message]) -> list[str]:
     return [m["type"] for m in messages]
 
 
-async def send(client: httpx.AsyncClient, table: Table) -> str:
-    reply = await client.post(
-        "/orders", json={"session_id": table.session_id}, headers=table.headers("Asha")
-    )
-    assert reply.status_code == 201, reply.text
-    body = reply.json()
-    assert body == {
-        "order_id": body["order_id"],
-        "status": "pending",
-        "ticket_no": None,
-        "fired": "pending",
-    }
-    return str(body["order_id"])
-
-
 async def test_late_ack_and_retry_ack_give_one_ticket(
     backend: str,
     db: Database,
@@ -164,7 +142,7 @@ async def test_late_ack_and_retry_ack_give_one_ticket(
     await set_flag(db, table.bistro, EXTERNAL_POS, True)
     await put_cart(db, table, "Asha", [("salad", 1, [])])
     async with listening(app, table) as (guests, staff):
-        order_id = await send(client, table)
+        order_id = await send_cart(client, table)
         assert adapter.calls == []  # the request never waits on the POS
         assert types(await take(guests, 2)) == ["cart_updated", "order_status"]
 
@@ -254,7 +232,7 @@ async def test_a_late_ack_while_retrying_completes_the_order(
     await set_flag(db, table.bistro, EXTERNAL_POS, True)
     await put_cart(db, table, "Asha", [("salad", 1, []), ("lassi", 1, [])])  # two stations
     async with listening(app, table) as (guests, _staff):
-        order_id = await send(client, table)
+        order_id = await send_cart(client, table)
         await take(guests, 2)
         await worker.run_once(schedules=False)
         assert types(await take(guests, 1)) == ["order_fire_delayed"]  # once per order
@@ -295,7 +273,7 @@ async def test_watchdog_turns_an_unattempted_firing_retrying_after_3_seconds(
     await set_flag(db, table.bistro, EXTERNAL_POS, True)
     await put_cart(db, table, "Asha", [("salad", 1, [])])
     async with listening(app, table) as (guests, _staff):
-        order_id = await send(client, table)
+        order_id = await send_cart(client, table)
         await take(guests, 2)
         clock.advance(seconds=2.9)  # not yet: no worker ran, but only 2.9 s went by
         clock.advance(seconds=0.2)
@@ -319,12 +297,13 @@ async def test_without_an_adapter_the_order_is_kept_alerted_once_and_fired_manua
     clock: FrozenClock,
     table: Table,
     worker: Worker,
+    without_external_adapter: None,
 ) -> None:
     assert fire.adapters.get(fire.EXTERNAL_POS) is None
     await set_flag(db, table.bistro, EXTERNAL_POS, True)
     await put_cart(db, table, "Asha", [("salad", 1, [])])
     async with listening(app, table) as (guests, staff):
-        order_id = await send(client, table)
+        order_id = await send_cart(client, table)
         await take(guests, 2)
         await worker.run_once(schedules=False)
         assert types(await take(guests, 1)) == ["order_fire_delayed"]

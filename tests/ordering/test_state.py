@@ -137,3 +137,40 @@ def test_backoff_sequence_without_jitter() -> None:
     assert seconds == [1, 2, 4, 8, 16, 32, 60, 60, 60]
     assert fire.backoff_delay(0, jitter=1.0) == timedelta(seconds=1)
     assert fire.backoff_delay(3, jitter=0.0) == timedelta(seconds=2)
+
+
+# The spec's order lifecycle, restated independently of the table: the happy path in order,
+# the delivery detour, cancel before served, refund after completed.
+_PATH = ("pending", "in_queue", "in_progress", "ready", "served", "completed", "refunded")
+
+
+def _spec_allows(current: str, target: str) -> bool:
+    if target == "cancelled":
+        return current in ("pending", "in_queue", "in_progress", "ready", "out_for_delivery")
+    if target == "out_for_delivery":
+        return current == "ready"
+    if current == "out_for_delivery":
+        return target == "served"
+    if current in _PATH and target in _PATH:
+        return _PATH.index(target) == _PATH.index(current) + 1
+    return False
+
+
+@given(st.lists(orders, max_size=30))
+def test_random_sequences_of_order_changes_follow_the_spec(attempts: list[str]) -> None:
+    state = "pending"
+    visited = [state]
+    for target in attempts:
+        if _spec_allows(state, target):
+            check_transition("order", state, target)
+            state = target
+            visited.append(state)
+        else:
+            with pytest.raises(IllegalTransition) as refused:
+                check_transition("order", state, target)
+            assert refused.value.status == 409
+    # Whatever was tried, the order moved forward only: no state is visited twice, and
+    # "served" never comes before "ready" or "in_queue" before "pending".
+    assert len(visited) == len(set(visited))
+    path = [s for s in visited if s in _PATH]
+    assert path == list(_PATH[: len(path)])

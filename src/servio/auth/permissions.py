@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, str] = {
     "orders.refund": "Mark completed orders refunded",
     "kds.read": "See kitchen tickets",
     "kds.operate": "Bump, recall and pick kitchen items",
+    "kds.pick": "Pick ready tickets at the expo (serve them)",
     "kot.print": "Print and reprint kitchen order tickets",
     "firing.manage": "Retry, cancel or mark firing as done manually",
     "delivery.dispatch": "Assign and track delivery orders",
@@ -166,6 +167,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "orders.status",
             "kds.read",
             "kds.operate",
+            "kds.pick",
             "kot.print",
             "inventory.read",
         }

@@ -75,6 +75,7 @@ class ItemSnapshot:
     hsn: str = "996331"
     station: str = "kitchen"
     groups: tuple[ModifierGroupSnapshot, ...] = ()  # in the item's display order
+    allergens: tuple[str, ...] = ()  # frozen onto order lines for the kitchen
     components: tuple[ComboComponentSnapshot, ...] = ()  # combos only
 
 

@@ -696,6 +696,7 @@ async def _item_snapshots(
             gst_rate=row.gst_rate,
             hsn=row.hsn,
             station=row.station,
+            allergens=tuple(row.allergens or ()),
             groups=tuple(
                 group_snapshots[gid] for gid in group_ids.get(row.id, []) if gid in group_snapshots
             ),

@@ -95,12 +95,6 @@ class OrderLineRepository(TenantRepository[OrderLine]):
     model = OrderLine
     not_found_label = "order line"
 
-    async def add_all(self, lines: Sequence[OrderLine]) -> None:
-        for line in lines:
-            line.tenant_id = self.tenant_id
-        self.session.add_all(lines)
-        await self.session.flush()
-
     async def for_order(self, order_id: str) -> Sequence[OrderLine]:
         stmt = (
             self.select()
@@ -117,12 +111,6 @@ def _unresolved() -> ColumnElement[bool]:
 class FiringRepository(TenantRepository[FiringJob]):
     model = FiringJob
     not_found_label = "firing"
-
-    async def add_all(self, jobs: Sequence[FiringJob]) -> None:
-        for job in jobs:
-            job.tenant_id = self.tenant_id
-        self.session.add_all(jobs)
-        await self.session.flush()
 
     async def for_order(self, order_id: str) -> Sequence[FiringJob]:
         stmt = (

@@ -29,6 +29,7 @@ from servio.kit.clock import as_utc, rfc3339, utcnow
 from servio.kit.db import UnitOfWork
 from servio.kit.ids import new_id
 from servio.kit.sequences import next_number
+from servio.kitchen import service as kitchen
 from servio.menu.pricing import PricingError, price_line
 from servio.menu.repository import ModifierRepository
 from servio.menu.service import price_snapshot
@@ -36,6 +37,12 @@ from servio.models.cart_line import CartLine
 from servio.models.firing_job import FiringJob
 from servio.models.order import Order, OrderLine
 from servio.ordering import firing as fire
+from servio.ordering.announce import (
+    record_status_step,
+    to_staff,
+    to_table,
+    to_table_and_staff,
+)
 from servio.ordering.exceptions import (
     CartEmpty,
     MissingPermission,
@@ -77,7 +84,7 @@ from servio.realtime.messages import (
 from servio.realtime.pubsub import PubSub
 from servio.sessions.cart import table_cart
 from servio.sessions.exceptions import SessionNotFound, TableDisabled
-from servio.sessions.lifecycle import publish_to_staff, publish_to_table, touch_guest_session
+from servio.sessions.lifecycle import publish_to_table, touch_guest_session
 from servio.sessions.repository import CartRepository, MemberRepository, SessionRepository
 from servio.worker.dispatch import emit
 
@@ -109,23 +116,9 @@ async def _ticket_number(uow: UnitOfWork, order: Order, timezone: str, now: date
     return str(value)
 
 
-async def _eta_secs(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> int:
-    settings = await get_effective_settings(uow, tenant_id, outlet_id)
-    return int(settings["order_eta_default_mins"]) * 60
-
-
-def _to_table(
-    uow: UnitOfWork, pubsub: PubSub | None, order: Order, type_: str, data: dict[str, Any]
-) -> None:
-    if pubsub is not None and order.session_id is not None:
-        publish_to_table(uow, pubsub, order.session_id, type_, data)
-
-
-def _to_staff(
-    uow: UnitOfWork, pubsub: PubSub | None, outlet_id: str, type_: str, data: dict[str, Any]
-) -> None:
-    if pubsub is not None:
-        publish_to_staff(uow, pubsub, outlet_id, type_, data)
+async def _eta_secs(uow: UnitOfWork, order: Order) -> int | None:
+    """The order's ETA from the kitchen's prep-time averages (RT-04, `kitchen.eta`)."""
+    return await kitchen.order_eta_secs(uow, order)
 
 
 def status_message(order: Order) -> dict[str, Any]:
@@ -134,6 +127,38 @@ def status_message(order: Order) -> dict[str, Any]:
     if order.status in ("ready", "out_for_delivery", "served", "completed"):
         eta = 0
     return {"order_id": order.id, "status": order.status, "eta_secs": eta}
+
+
+def new_order(
+    order_id: str | None,
+    place: OrderingPlace,
+    now: datetime,
+    *,
+    outlet_id: str,
+    session_id: str | None,
+    service_point_id: str | None,
+    source: str,
+    placed_by_member_id: str | None = None,
+    placed_by_staff_id: str | None = None,
+) -> Order:
+    """A new order (not inserted yet), pending and not fired, in the place's currency and
+    menu version: what guest orders and staff-entered orders start from."""
+    return Order(
+        id=order_id or new_id(),
+        outlet_id=outlet_id,
+        session_id=session_id,
+        service_point_id=service_point_id,
+        source=source,
+        status="pending",
+        fired="pending",
+        currency=place.currency,
+        menu_version=place.menu_version,
+        placed_by_member_id=placed_by_member_id,
+        placed_by_staff_id=placed_by_staff_id,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
 
 
 def placed_reply(order: Order) -> OrderPlaced:
@@ -149,8 +174,32 @@ def placed_reply(order: Order) -> OrderPlaced:
 
 
 @dataclass(frozen=True)
+class LineChoice:
+    """What an order line is made from: a guest's cart line, or a line a staff member
+    entered at the POS. Only the choice, never a price. `id` names the line in a 422."""
+
+    id: str
+    menu_item_id: str
+    qty: int
+    note: str = ""
+    modifiers: tuple[str, ...] = ()
+    member_id: str | None = None
+
+    @classmethod
+    def of_cart(cls, line: CartLine) -> LineChoice:
+        return cls(
+            id=line.id,
+            menu_item_id=line.menu_item_id,
+            qty=line.qty,
+            note=line.note,
+            modifiers=tuple(line.modifiers),
+            member_id=line.member_id,
+        )
+
+
+@dataclass(frozen=True)
 class _PricedLine:
-    cart: CartLine
+    cart: LineChoice
     line: OrderLine
 
 
@@ -161,7 +210,7 @@ async def _ordering_allowed(uow: UnitOfWork, tenant_id: str, place: OrderingPlac
 
 
 async def _price_lines(
-    uow: UnitOfWork, tenant_id: str, outlet_id: str, order_id: str, lines: Sequence[CartLine]
+    uow: UnitOfWork, tenant_id: str, outlet_id: str, order_id: str, lines: Sequence[LineChoice]
 ) -> list[_PricedLine]:
     """Every cart line priced from the menu as it is now. The first line that cannot be
     ordered fails the whole order (422 ITEM_UNAVAILABLE / INVALID_MODIFIERS) naming it."""
@@ -203,6 +252,7 @@ async def _price_lines(
                     ],
                     note=cart.note,
                     station=snapshot.station or "kitchen",
+                    allergens=list(snapshot.allergens),
                     gst_rate=snapshot.gst_rate,
                     hsn=snapshot.hsn,
                     status="queued",
@@ -221,7 +271,11 @@ def _station_payload(
         "order_id": order.id,
         "firing_key": f"{order.id}:{station}",
         "station": station,
-        "table": {"id": place.point_id, "label": place.point_label, "kind": place.point_kind},
+        "table": (
+            {"id": place.point_id, "label": place.point_label, "kind": place.point_kind}
+            if place.point_id
+            else None  # a counter order entered at the POS without a table
+        ),
         "session_id": order.session_id,
         "ticket": {"ticket_no": order.ticket_no, "order_ref": order.id[-6:]},
         "placed_at": rfc3339(order.created_at),
@@ -261,20 +315,15 @@ async def place_order(
         raise TableDisabled()
     now = utcnow()
     orders = OrderRepository(uow.session, tenant_id)
-    order = Order(
-        id=order_id or new_id(),
+    order = new_order(
+        order_id,
+        place,
+        now,
         outlet_id=session.outlet_id,
         session_id=session.id,
         service_point_id=session.service_point_id,
         source="qr",
-        status="pending",
-        fired="pending",
-        currency=place.currency,
-        menu_version=place.menu_version,
         placed_by_member_id=actor.member_id,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
     )
     if not await orders.insert_new(order):
         # The primary key decided it: this id is an order already (a resend, or a clash).
@@ -296,13 +345,36 @@ async def place_order(
     )
     if not cart_lines:
         raise CartEmpty()
-    priced = await _price_lines(uow, tenant_id, session.outlet_id, order.id, cart_lines)
+    await carts.clear_session(session.id)
+    await SessionRepository(uow.session, tenant_id).mark_ordered(session.id, now)
+    cart = await table_cart(uow, session)
+    publish_to_table(uow, pubsub, session.id, CART_UPDATED, {"cart": cart.model_dump(mode="json")})
+    choices = [LineChoice.of_cart(line) for line in cart_lines]
+    return await price_and_fire(uow, pubsub, order, place, choices, now)
+
+
+async def price_and_fire(
+    uow: UnitOfWork,
+    pubsub: PubSub,
+    order: Order,
+    place: OrderingPlace,
+    choices: Sequence[LineChoice],
+    now: datetime,
+) -> Order:
+    """The part of placing an order that guest orders (`place_order`) and staff-entered
+    orders (`pos.service.place_staff_order`) share, once `order` is inserted: price every
+    line on the server, write the lines, one firing per station (acknowledged at once by
+    the built-in kitchen), the `order.placed` outbox row, and `pending → in_queue` when
+    every station has acknowledged. Raises 422 (ITEM_UNAVAILABLE / INVALID_MODIFIERS) for
+    the first line that cannot be ordered; the caller's transaction then rolls back."""
+    tenant_id = order.tenant_id
+    priced = await _price_lines(uow, tenant_id, order.outlet_id, order.id, choices)
     lines = [p.line for p in priced]
     order.subtotal = sum(line.line_total for line in lines)
     order.item_count = sum(line.qty for line in lines)
     await OrderLineRepository(uow.session, tenant_id).add_all(lines)
 
-    external = await is_enabled(uow, tenant_id, session.outlet_id, EXTERNAL_POS)
+    external = await is_enabled(uow, tenant_id, order.outlet_id, EXTERNAL_POS)
     adapter_name = fire.adapter_name(external)
     adapter = fire.adapters.get(adapter_name)
     inline = adapter is not None and adapter.inline
@@ -344,9 +416,9 @@ async def place_order(
         outlet_id=order.outlet_id,
         payload={
             "order_id": order.id,
-            "session_id": session.id,
-            "service_point_id": session.service_point_id,
-            "table": place.point_label,
+            "session_id": order.session_id,
+            "service_point_id": order.service_point_id,
+            "table": place.point_label or None,
             "source": order.source,
             "currency": order.currency,
             "subtotal": order.subtotal,
@@ -356,16 +428,11 @@ async def place_order(
         },
         dedupe_key=f"order.placed:{order.id}",
     )
-    await carts.clear_session(session.id)
-    await SessionRepository(uow.session, tenant_id).mark_ordered(session.id, now)
-    cart = await table_cart(uow, session)
-    publish_to_table(uow, pubsub, session.id, CART_UPDATED, {"cart": cart.model_dump(mode="json")})
-
     completed = await _complete_if_all_fired(uow, pubsub, order, place.timezone, now)
     if completed is not None:
         return completed
     # Not acknowledged yet: phones at the table see the order as pending until it is.
-    _to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
+    to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
     return order
 
 
@@ -388,10 +455,12 @@ def _fire_request(
 
 
 async def _announce_fired(uow: UnitOfWork, pubsub: PubSub | None, order: Order) -> None:
+    # The built-in kitchen's stations get their tickets (KDS, KOT print job, `ticket_new`).
+    await kitchen.create_tickets(uow, pubsub, order)
     fired = {"order_id": order.id, "ticket_no": order.ticket_no}
-    _to_table(uow, pubsub, order, ORDER_FIRED, fired)
-    _to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
-    _to_staff(
+    to_table(uow, pubsub, order, ORDER_FIRED, fired)
+    to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
+    to_staff(
         uow,
         pubsub,
         order.outlet_id,
@@ -437,7 +506,7 @@ async def _complete_if_all_fired(
         fired="acked",
         ticket_no=ticket,
         acked_at=now,
-        eta_secs=await _eta_secs(uow, order.tenant_id, order.outlet_id),
+        eta_secs=await _eta_secs(uow, order),
     )
     if updated is None:
         await orders.set_fired(order.id, "acked")
@@ -457,8 +526,7 @@ async def _announce_delay_once(
     if await firings.order_delayed_before(order.id, job_id):
         return
     message = {"order_id": order.id}
-    _to_table(uow, pubsub, order, ORDER_FIRE_DELAYED, message)
-    _to_staff(uow, pubsub, order.outlet_id, ORDER_FIRE_DELAYED, message)
+    to_table_and_staff(uow, pubsub, order, ORDER_FIRE_DELAYED, message)
 
 
 async def record_ack(
@@ -564,7 +632,7 @@ async def alert_fire_delay(
         "waiting_secs": int(waited),
         "last_error": next((job.last_error for job in jobs if job.last_error), None),
     }
-    _to_staff(uow, pubsub, order.outlet_id, ALERT, data)
+    to_staff(uow, pubsub, order.outlet_id, ALERT, data)
     await emit(
         uow,
         EventName.ORDER_FIRE_DELAYED,
@@ -684,24 +752,8 @@ async def _move(
         await FiringRepository(uow.session, actor.tenant_id).resolve_by_staff(
             order.id, state="cancelled", staff_id=actor.id, now=now
         )
-    await audit.record(
-        uow,
-        actor,
-        EventName.ORDER_STATUS_CHANGED,
-        subject_type="order",
-        subject_id=order.id,
-        before={"status": before},
-        after={"status": target},
-        outlet_id=order.outlet_id,
-    )
-    facts = {"order_id": order.id, "from": before, "to": target, "by": actor.id}
-    await emit(
-        uow,
-        EventName.ORDER_STATUS_CHANGED,
-        tenant_id=actor.tenant_id,
-        outlet_id=order.outlet_id,
-        payload=facts,
-        dedupe_key=f"order.status_changed:{order.id}:{updated.version}",
+    facts = await record_status_step(
+        uow, actor, order, before=before, target=target, version=updated.version
     )
     if target == "cancelled":
         await emit(
@@ -712,9 +764,7 @@ async def _move(
             payload=facts,
             dedupe_key=f"order.cancelled:{order.id}",
         )
-    message = status_message(updated)
-    _to_table(uow, pubsub, updated, ORDER_STATUS, message)
-    _to_staff(uow, pubsub, updated.outlet_id, ORDER_STATUS, message)
+    to_table_and_staff(uow, pubsub, updated, ORDER_STATUS, status_message(updated))
     return updated
 
 
