@@ -13,17 +13,23 @@ def build_api_router() -> APIRouter:
     from servio.floor.endpoints import router as floor_router
     from servio.floor.qrpack_endpoints import router as qrpack_router
     from servio.guest.endpoints import router as guest_router
+    from servio.kitchen.endpoints import router as kitchen_router
+    from servio.kitchen.sla_endpoints import router as kitchen_sla_router
     from servio.media.endpoints import router as media_router
     from servio.menu.endpoints import router as menu_router
     from servio.ops.endpoints import router as ops_router
     from servio.ordering.endpoints import router as ordering_router
     from servio.platform.endpoints import router as platform_router
+    from servio.pos.endpoints import router as pos_router
+    from servio.printing.endpoints import router as printing_router
     from servio.realtime.endpoints import router as realtime_router
     from servio.sessions.endpoints import router as sessions_router
     from servio.setup.endpoints import router as setup_router
     from servio.web.console.endpoints import router as console_router
     from servio.web.endpoints import router as web_router
     from servio.web.guest.endpoints import router as guest_app_router
+    from servio.web.kds.endpoints import router as kds_pages_router
+    from servio.web.pos.endpoints import router as pos_page_router
     from servio.web.staff.endpoints import router as staff_grid_router
     from servio.worker.endpoints import router as worker_router
 
@@ -41,6 +47,10 @@ def build_api_router() -> APIRouter:
         guest_app_router,  # before sessions_router: /t/sw.js is not a QR token
         sessions_router,
         ordering_router,
+        pos_router,
+        kitchen_router,
+        kitchen_sla_router,
+        printing_router,
         daily_pass_router,
         feedback_router,
         media_router,
@@ -49,6 +59,8 @@ def build_api_router() -> APIRouter:
         web_router,
         console_router,
         staff_grid_router,
+        pos_page_router,
+        kds_pages_router,
     ):
         root.include_router(router)
     return root

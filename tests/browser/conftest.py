@@ -26,11 +26,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import update
 
 from servio.config import Settings
 from servio.kit.db import Database, make_test_engine
 from servio.kit.migrate import upgrade
 from servio.main import create_app
+from servio.models import Tenant
 from tests.conftest import TEST_SECRET
 from tests.fixtures.auth import DEFAULT_PASSWORD, make_staff
 from tests.fixtures.factories import make_tenant
@@ -143,6 +145,12 @@ async def _seed(database_url: str) -> tuple[str, str, str, str]:
         tenant, outlet = await make_tenant(
             db, name="Harbour Café", outlet_name="Harbour Café Marina"
         )
+        # Every browser test adds tables of its own to this one venue: a raised table limit
+        # keeps them from running into FEATURE_LIMIT as the suite grows.
+        async with db.unit_of_work(bypass_rls=True) as uow:
+            await uow.session.execute(
+                update(Tenant).where(Tenant.id == tenant.id).values(max_tables=500)
+            )
         owner = await make_staff(
             db, tenant, outlet, roles=["owner"], name="Asha Menon", email="asha@harbour.example"
         )
@@ -246,6 +254,42 @@ def browser_page(
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phones(playwright_driver: Any, chromium_path: Path, live_server: LiveServer) -> Iterator[Any]:
+    """`new_phone()` opens a fresh phone (a mobile browser context with its own storage);
+    `new_phone(service_workers="block")` one without service workers."""
+    browser = playwright_driver.chromium.launch(
+        executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+    )
+    contexts: list[Any] = []
+
+    def new_phone(*, service_workers: str = "allow") -> BrowserPage:
+        context = browser.new_context(
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+            locale="en-IN",
+            service_workers=service_workers,
+        )
+        context.add_init_script(CSP_RECORDER)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        recorder = BrowserPage(page=page, base_url=live_server.base_url)
+        recorder.listen()
+        return recorder
+
+    try:
+        yield new_phone
+    finally:
+        for context in contexts:
+            context.close()
+        browser.close()
 
 
 def sign_in_staff(browser_page: BrowserPage, live_server: LiveServer, path: str = "/staff") -> None:

@@ -8,28 +8,27 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.browser.conftest import (
-    CHROMIUM_ARGS,
-    CSP_RECORDER,
     BrowserPage,
     LiveServer,
     sign_in_staff,
 )
+from tests.browser.helpers import (
+    EVERY_DAY_ALL_DAY,
+    call_api,
+    new_table,
+    open_for_qr_orders,
+    owner_headers,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-EVERY_DAY_ALL_DAY = {
-    d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-}
-PHONE = {"width": 390, "height": 844}
 BUDGET_BYTES = 30_000
 TICKET = re.compile(r"^Ticket #\S+$")
 
@@ -43,19 +42,11 @@ class GuestVenue:
     sold_out: str
 
     def api(self, method: str, path: str, body: object | None = None) -> Any:
-        reply = httpx.request(
-            method, self.base_url + path, json=body, headers=self.headers, timeout=10
-        )
-        assert reply.is_success, f"{method} {path}: {reply.status_code} {reply.text}"
-        return reply.json() if reply.content else None
+        return call_api(self.base_url, self.headers, method, path, body)
 
     def new_table(self) -> str:
         """A fresh table's QR token (other browser tests share this server)."""
-        number = secrets.randbelow(90000) + 10000
-        self.api("POST", "/api/v1/tables", {"count": 1, "label_fmt": "Guest {n}", "start": number})
-        label = f"Guest {number}"
-        tables = self.api("GET", "/api/v1/tables")["items"]
-        return str(next(t["qr_token"] for t in tables if t["label"] == label))
+        return str(new_table(self.base_url, self.headers, "Guest")["qr_token"])
 
     def scan(self, token: str) -> dict[str, Any]:
         reply = httpx.get(
@@ -69,21 +60,9 @@ class GuestVenue:
 @pytest.fixture(scope="module")
 def venue(live_server: LiveServer) -> GuestVenue:
     """The browser venue open all day, taking QR orders, with a small menu of its own."""
-    login = httpx.post(
-        f"{live_server.base_url}/api/v1/auth/login",
-        json={"email": live_server.owner_email, "password": live_server.owner_password},
-        timeout=10,
-    )
-    assert login.status_code == 200, login.text
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    headers = owner_headers(live_server)
     v = GuestVenue(live_server.base_url, headers, "", "", "")
-    outlet = v.api("GET", "/api/v1/outlets")["items"][0]
-    v.api(
-        "PATCH",
-        f"/api/v1/outlets/{outlet['id']}",
-        {"business_hours": EVERY_DAY_ALL_DAY, "holidays": []},
-    )
-    v.api("PUT", "/api/v1/outlet/ordering", {"enabled": True})
+    open_for_qr_orders(live_server.base_url, headers)
     suffix = secrets.token_hex(2)
     category = v.api("POST", "/api/v1/menu/categories", {"name": f"South Indian {suffix}"})
     dish = f"Masala Dosa {suffix}"
@@ -140,38 +119,6 @@ def venue(live_server: LiveServer) -> GuestVenue:
         },
     )
     return GuestVenue(live_server.base_url, headers, dish, coffee, sold_out)
-
-
-@pytest.fixture
-def phones(playwright_driver: Any, chromium_path: Path, live_server: LiveServer) -> Iterator[Any]:
-    """`new_phone()` opens a fresh phone (browser context) with its own storage."""
-    browser = playwright_driver.chromium.launch(
-        executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-    )
-    contexts: list[Any] = []
-
-    def new_phone(*, service_workers: str = "allow") -> BrowserPage:
-        context = browser.new_context(
-            viewport=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            locale="en-IN",
-            service_workers=service_workers,
-        )
-        context.add_init_script(CSP_RECORDER)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        recorder = BrowserPage(page=page, base_url=live_server.base_url)
-        recorder.listen()
-        return recorder
-
-    try:
-        yield new_phone
-    finally:
-        for context in contexts:
-            context.close()
-        browser.close()
 
 
 def _item(page: Any, name: str) -> Any:
@@ -499,3 +446,63 @@ def test_what_a_guest_sees_when_the_table_cannot_order(phones: Any, venue: Guest
         "Scan the QR code on your table again to start a new order."
     )
     phone.screenshot("guest-13-ended")
+
+
+def test_a_served_table_is_asked_the_0_to_10_question_once(phones: Any, venue: GuestVenue) -> None:
+    """GUEST-10: once an order is served the guest gets a one-time "0-10" row; the score and
+    comment reach the owner's feedback, and the question is not asked again after a reload."""
+    from playwright.sync_api import expect
+
+    token = venue.new_table()
+    table = next(t for t in venue.api("GET", "/api/v1/tables")["items"] if t["qr_token"] == token)
+    try:
+        phone = phones()
+        page = phone.page
+        _open_table(phone, token, venue.dish)
+        _item(page, venue.dish).get_by_role("button", name=f"Add {venue.dish}").click()
+        _join(page, "Tara")
+        page.locator("#cart-btn").click()
+        page.get_by_role("button", name="Send order").click()
+        expect(page.locator("#order-list .order b")).to_have_text(TICKET)
+        question = page.get_by_role("group", name="How likely are you to recommend us?")
+        expect(question).to_have_count(0)  # not before the food arrives
+
+        session = venue.scan(token)
+        order_id = session["orders"][0]["order_id"]
+        for status in ("in_progress", "ready", "served"):
+            venue.api("PATCH", f"/api/v1/orders/{order_id}/status", {"status": status})
+        expect(page.locator(f'#order-list [data-order-id="{order_id}"]')).to_have_attribute(
+            "data-status", "served"
+        )
+        expect(question).to_be_visible()
+        expect(question.get_by_role("button")).to_have_text([str(n) for n in range(11)])
+        comment = page.get_by_label("Anything to add? (optional)")
+        expect(comment).to_be_hidden()
+        question.get_by_role("button", name="9", exact=True).click()
+        expect(question.get_by_role("button", name="9", exact=True)).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        comment.fill("Loved the dosa")
+        phone.screenshot("guest-14-nps")
+        page.get_by_role("button", name="Send", exact=True).click()
+        expect(page.locator("#toast")).to_have_text("Thanks for the feedback!")
+        expect(question).to_have_count(0)
+
+        mine = [
+            f
+            for f in venue.api("GET", "/api/v1/feedback?limit=200")["items"]
+            if f["session_id"] == session["session_id"]
+        ]
+        assert [(f["kind"], f["score"], f["comment"]) for f in mine] == [
+            ("nps", 9, "Loved the dosa")
+        ]
+
+        page.reload()
+        expect(page.locator(f'#order-list [data-order-id="{order_id}"]')).to_have_attribute(
+            "data-status", "served"
+        )
+        expect(question).to_have_count(0)  # asked once per guest and visit
+        phone.screenshot("guest-15-nps-answered")
+        phone.assert_clean()
+    finally:
+        venue.api("DELETE", f"/api/v1/tables/{table['id']}")  # the plan allows 15 tables

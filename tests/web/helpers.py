@@ -1,13 +1,21 @@
-"""Helpers for the page tests: a tiny HTML tag collector and a form sign-in."""
+"""Helpers for the page tests: a tiny HTML tag collector, a form sign-in, and the checks the
+staff screens (grid, KDS, console pages) share."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.fixtures.auth import DEFAULT_PASSWORD
+from servio.kit.db import Database
+from tests.fixtures.auth import DEFAULT_PASSWORD, make_staff
+
+if TYPE_CHECKING:
+    from tests.web.conftest import Venue
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
 
 
 class Tags(HTMLParser):
@@ -68,3 +76,36 @@ async def sign_in(
     if otp:
         data["otp"] = otp
     return await client.post("/login", data=data)
+
+
+async def sign_in_as(client: httpx.AsyncClient, db: Database, venue: Venue, role: str) -> None:
+    """Sign in as a new staff member of the venue's outlet holding just `role`."""
+    user = await make_staff(db, venue.tenant, venue.outlet, roles=[role])
+    assert user.email is not None
+    response = await sign_in(client, user.email)
+    assert response.status_code == 303, response.text
+
+
+def app_shell(html: str, app_id: str) -> dict[str, str]:
+    """The attributes of the page's one `<div id=app_id>` shell (what it tells the script)."""
+    found = Tags(html).find("div", id=app_id)
+    assert len(found) == 1, f"the page has no #{app_id} shell"
+    return found[0]
+
+
+async def assert_obeys_csp(client: httpx.AsyncClient, html: str, script: str, style: str) -> None:
+    """No inline script, style or handler; its own script and stylesheet (`script`/`style`
+    are parts of their URLs) are served from /static/."""
+    tags = Tags(html)
+    assert not tags.inline, "inline <script>/<style> is blocked by the CSP"
+    for tag, attrs in tags.tags:
+        assert "style" not in attrs, f"<{tag} style=…> is blocked by the CSP"
+        assert not [a for a in attrs if a.startswith("on")], f"<{tag}>: inline event handler"
+    scripts = [s["src"] for s in tags.find("script")]
+    styles = [link["href"] for link in tags.find("link", rel="stylesheet")]
+    assert any(script in src for src in scripts), scripts
+    assert any(style in href for href in styles), styles
+    for url in (*scripts, *styles):
+        assert url.startswith("/static/"), url
+        asset = await client.get(url)
+        assert asset.status_code == 200, url

@@ -9,11 +9,14 @@ is one of its credentials). Two additions are specific to browsers:
   cookie and the HMAC of the session id.
 - `optional_page_user()`: public pages (landing, sign-in) greet a signed-in visitor, but a
   missing, expired or revoked cookie simply means "not signed in".
+- `outlet_page_context()`: the shell of an outlet-bound staff screen (grid, POS, KDS): the
+  caller's outlet and the template context every such page starts from.
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from fastapi import Form, Request
 
@@ -23,9 +26,11 @@ from servio.auth.dependencies import app_settings, staff_from_token
 from servio.auth.service import StaffProfile, staff_profile
 from servio.auth.tokens import csrf_token_for, decode_access_token
 from servio.kit.context import tenant_var, user_var
-from servio.kit.errors import Forbidden, ProblemError, Unauthorized
+from servio.kit.db import UnitOfWork
+from servio.kit.errors import Conflict, Forbidden, ProblemError, Unauthorized
 from servio.kit.policy import RoutePolicy, mark_policy
 from servio.kit.routing import request_context
+from servio.models import Outlet
 from servio.web.forms import PageUser
 
 
@@ -70,6 +75,27 @@ def page_user(request: Request, profile: StaffProfile) -> PageUser:
         outlet_name=profile.outlet.name if profile.outlet is not None else None,
         csrf_token=csrf_token_for(app_settings(request), profile.actor.session_id),
     )
+
+
+async def outlet_page_context(
+    request: Request, uow: UnitOfWork, actor: StaffActor, active_nav: str
+) -> tuple[Outlet, dict[str, Any]]:
+    """The caller's outlet and the base context (`user`, `outlet`, `active_nav`) of a staff
+    screen that works in one outlet; 409 `OUTLET_REQUIRED` when the account has none."""
+    profile = await staff_profile(uow, actor)
+    outlet = profile.outlet
+    if outlet is None:
+        raise Conflict(
+            "OUTLET_REQUIRED",
+            "your account is not working in an outlet",
+            hint="ask an owner to grant you an outlet",
+        )
+    context: dict[str, Any] = {
+        "user": page_user(request, profile),
+        "outlet": outlet,
+        "active_nav": active_nav,
+    }
+    return outlet, context
 
 
 async def optional_page_user(request: Request) -> PageUser | None:

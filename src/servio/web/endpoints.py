@@ -306,20 +306,4 @@ async def console_home(request: Request, uow: Uow, actor: Staff) -> Response:
     )
 
 
-async def _surface_page(request: Request, uow: UnitOfWork, actor: StaffActor, key: str) -> Response:
-    profile = await staff_profile(uow, actor)
-    return render(
-        request,
-        "surface.html",
-        {
-            "user": page_user(request, profile),
-            "surface": surface(key),
-            "available": (*[s for s in SURFACES if s.status != "planned"], *OPS_LINKS[:1]),
-            "active_nav": key,
-        },
-    )
-
-
-@router.get("/kds", summary="Kitchen display (later release)", response_class=HTMLResponse)
-async def kds_placeholder(request: Request, uow: Uow, actor: Staff) -> Response:
-    return await _surface_page(request, uow, actor, "kds")
+# /kds and /kds/expo live in servio.web.kds.

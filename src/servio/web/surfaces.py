@@ -76,16 +76,30 @@ SURFACES: tuple[Surface, ...] = (
         "run the cash drawer here.",
     ),
     Surface(
+        key="pos",
+        title="Point of sale",
+        href="/pos",
+        icon="grid",
+        audience="Cashiers and waiters",
+        path_label="/pos",
+        summary="Take orders for a table or the counter from a touch-friendly menu grid, "
+        "park carts as open tickets, resume them and check them out.",
+        status="preview",
+        coming="Checkout will create the sale and take the payment once billing ships; today "
+        "it places the order.",
+    ),
+    Surface(
         key="kds",
         title="Kitchen display",
         href="/kds",
         icon="kitchen",
         audience="Kitchen and expo",
         path_label="/kds",
-        summary="Tickets per station the moment an order is fired, with SLA alerts.",
-        status="planned",
-        coming="Each station will get its tickets the moment an order is fired, bump items "
-        "from in progress to ready to served, and see SLA breaches as they happen.",
+        summary="Each station's tickets the moment an order is fired: items, modifiers, "
+        "notes and allergen flags, bump and recall by touch or keyboard, and the expo screen "
+        "where P picks the oldest ready ticket.",
+        status="preview",
+        coming="SLA breach escalation and kitchen printers join the display as they ship.",
     ),
     Surface(
         key="console",
@@ -119,6 +133,12 @@ CONSOLE_SETUP_LINKS: tuple[Link, ...] = (
         "/console/tables",
         "qr",
         "Table states, QR rotation and a printable QR pack.",
+    ),
+    Link(
+        "Guest feedback & daily pass",
+        "/console/guests",
+        "lock",
+        "Thumbs and NPS from guests, and the word guests enter before ordering.",
     ),
 )
 

@@ -9,24 +9,8 @@ from sqlalchemy import update
 
 from servio.kit.db import Database
 from servio.models import Outlet
-from tests.fixtures.auth import make_staff
 from tests.web.conftest import Venue
-from tests.web.helpers import Tags, sign_in
-
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-async def _sign_in_as(client: httpx.AsyncClient, db: Database, venue: Venue, role: str) -> None:
-    user = await make_staff(db, venue.tenant, venue.outlet, roles=[role])
-    assert user.email is not None
-    response = await sign_in(client, user.email)
-    assert response.status_code == 303, response.text
-
-
-def _app_attrs(html: str) -> dict[str, str]:
-    found = Tags(html).find("div", id="staff-app")
-    assert len(found) == 1, "the page has no #staff-app shell"
-    return found[0]
+from tests.web.helpers import HTML, Tags, app_shell, assert_obeys_csp, sign_in, sign_in_as
 
 
 async def test_a_signed_out_browser_is_sent_to_sign_in(client: httpx.AsyncClient) -> None:
@@ -39,7 +23,7 @@ async def test_a_signed_out_browser_is_sent_to_sign_in(client: httpx.AsyncClient
 async def test_staff_without_sessions_read_get_the_403_page(
     backend: str, client: httpx.AsyncClient, db: Database, venue: Venue
 ) -> None:
-    await _sign_in_as(client, db, venue, "kitchen")  # kitchen staff do not see table sessions
+    await sign_in_as(client, db, venue, "kitchen")  # kitchen staff do not see table sessions
     response = await client.get("/staff", headers=HTML)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
@@ -51,10 +35,10 @@ async def test_staff_without_sessions_read_get_the_403_page(
 async def test_a_waiter_gets_the_grid_with_close_and_restore_but_not_the_kill_switch(
     backend: str, client: httpx.AsyncClient, db: Database, venue: Venue
 ) -> None:
-    await _sign_in_as(client, db, venue, "waiter")
+    await sign_in_as(client, db, venue, "waiter")
     response = await client.get("/staff", headers=HTML)
     assert response.status_code == 200, response.text
-    attrs = _app_attrs(response.text)
+    attrs = app_shell(response.text, "staff-app")
     assert attrs["data-can-manage"] == "true"
     assert attrs["data-can-toggle"] == "false"
     assert attrs["data-ordering-enabled"] == "true"
@@ -76,7 +60,7 @@ async def test_the_owner_gets_the_switch_and_the_banner_follows_the_outlet(
     page = await client.get("/staff", headers=HTML)
     assert page.status_code == 200
     tags = Tags(page.text)
-    assert _app_attrs(page.text)["data-can-toggle"] == "true"
+    assert app_shell(page.text, "staff-app")["data-can-toggle"] == "true"
     assert "hidden" not in tags.find("button", id="ordering-disable")[0]
     assert "hidden" in tags.find("div", id="ordering-banner")[0]
     assert "hidden" in tags.find("div", id="ordering-confirm")[0]  # the confirm step
@@ -87,7 +71,7 @@ async def test_the_owner_gets_the_switch_and_the_banner_follows_the_outlet(
         )
     off = await client.get("/staff", headers=HTML)
     tags = Tags(off.text)
-    assert _app_attrs(off.text)["data-ordering-enabled"] == "false"
+    assert app_shell(off.text, "staff-app")["data-ordering-enabled"] == "false"
     assert "hidden" not in tags.find("div", id="ordering-banner")[0]
     assert "QR ordering is OFF" in off.text
     assert "badge-danger" in tags.find("span", id="ordering-state")[0]["class"]
@@ -101,19 +85,7 @@ async def test_the_page_and_its_assets_obey_the_csp(
 ) -> None:
     await sign_in(client, venue.email)
     page = await client.get("/staff", headers=HTML)
-    tags = Tags(page.text)
-    assert not tags.inline, "inline <script>/<style> is blocked by the CSP"
-    for tag, attrs in tags.tags:
-        assert "style" not in attrs, f"<{tag} style=…> is blocked by the CSP"
-        assert not [a for a in attrs if a.startswith("on")], f"<{tag}>: inline event handler"
-    scripts = [s["src"] for s in tags.find("script")]
-    styles = [link["href"] for link in tags.find("link", rel="stylesheet")]
-    assert any("/js/staff" in src for src in scripts), scripts
-    assert any("/css/staff" in href for href in styles), styles
-    for url in (*scripts, *styles):
-        assert url.startswith("/static/"), url
-        asset = await client.get(url)
-        assert asset.status_code == 200, url
+    await assert_obeys_csp(client, page.text, "/js/staff", "/css/staff")
 
 
 async def test_the_landing_page_lists_the_grid_as_a_preview(client: httpx.AsyncClient) -> None:

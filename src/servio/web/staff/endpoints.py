@@ -21,12 +21,10 @@ from starlette.responses import Response
 
 from servio.auth.actors import StaffActor
 from servio.auth.dependencies import require_staff
-from servio.auth.service import staff_profile
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import Conflict
 from servio.kit.routing import get_uow
 from servio.sessions.state import AMBER_UNPAID_AFTER
-from servio.web.auth import page_user
+from servio.web.auth import outlet_page_context
 from servio.web.endpoints import PageRoute
 from servio.web.templating import render
 
@@ -38,24 +36,11 @@ GridStaff = Annotated[StaffActor, Depends(require_staff("sessions.read"))]
 
 @router.get("/staff", summary="Staff dashboard grid", response_class=HTMLResponse)
 async def staff_grid(request: Request, uow: Uow, actor: GridStaff) -> Response:
-    profile = await staff_profile(uow, actor)
-    outlet = profile.outlet
-    if outlet is None:
-        raise Conflict(
-            "OUTLET_REQUIRED",
-            "your account is not working in an outlet",
-            hint="ask an owner to grant you an outlet",
-        )
-    return render(
-        request,
-        "staff/grid.html",
-        {
-            "user": page_user(request, profile),
-            "outlet": outlet,
-            "can_manage": actor.can("sessions.manage"),
-            "can_toggle": actor.can("ordering.toggle"),
-            "ordering_enabled": outlet.qr_ordering_enabled,
-            "amber_after_secs": int(AMBER_UNPAID_AFTER.total_seconds()),
-            "active_nav": "staff",
-        },
+    outlet, context = await outlet_page_context(request, uow, actor, "staff")
+    context.update(
+        can_manage=actor.can("sessions.manage"),
+        can_toggle=actor.can("ordering.toggle"),
+        ordering_enabled=outlet.qr_ordering_enabled,
+        amber_after_secs=int(AMBER_UNPAID_AFTER.total_seconds()),
     )
+    return render(request, "staff/grid.html", context)

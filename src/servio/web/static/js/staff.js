@@ -56,48 +56,23 @@
 
   /* ------------------------------------------------------------------ helpers */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var kit = window.ServioStaff; // staff-kit.js
+  var el = kit.el;
+  var problemText = kit.problemText;
+  var parseTime = kit.parseTime;
+  var pad = kit.pad;
 
   function api(method, url, body) {
-    var opts = { method: method, headers: {} };
-    if (body !== undefined) {
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    return window.Servio.request(url, opts).then(
-      function (response) {
+    return kit.api(method, url, body, {
+      onResponse: function (response) {
         noteServerDate(response.headers.get("Date"));
-        var type = response.headers.get("content-type") || "";
-        var parse = type.indexOf("json") !== -1 ? response.json() : Promise.resolve(null);
-        return parse.then(function (data) {
-          return { ok: response.ok, status: response.status, data: data };
-        });
       },
-      function () {
-        return { ok: false, status: 0, data: { detail: "The server could not be reached" } };
-      }
-    );
-  }
-
-  function problemText(result, fallback) {
-    var d = result.data || {};
-    var text = [d.detail, d.hint].filter(Boolean).join(". ");
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) + "." : fallback;
+    });
   }
 
   /* Screen readers hear what changed ("T4: guests seated"), not the whole grid again. */
   function announce(message) {
-    var region = document.getElementById("grid-announcer");
-    if (!region || !message) return;
-    region.textContent = "";
-    window.setTimeout(function () {
-      region.textContent = message;
-    }, 50);
+    kit.announce("grid-announcer", message);
   }
 
   function labelOf(data) {
@@ -107,19 +82,11 @@
   }
 
   function notice(message) {
-    var box = document.getElementById("grid-notice");
-    box.querySelector("[data-notice-text]").textContent = message;
-    box.hidden = !message;
+    kit.notice("grid-notice", message);
   }
 
   function now() {
     return Date.now() + clockOffsetMs;
-  }
-
-  function parseTime(value) {
-    if (!value) return null;
-    var t = Date.parse(value);
-    return isNaN(t) ? null : t;
   }
 
   /* The server's clock rules (timers, amber): estimate our offset from its timestamps. */
@@ -158,10 +125,6 @@
       }
     }
     return clockFormat.format(new Date(ms));
-  }
-
-  function pad(n) {
-    return (n < 10 ? "0" : "") + n;
   }
 
   /* 0:42:07 — a running clock since `since`. */
@@ -807,15 +770,10 @@
     }
   }
 
-  var socket = null;
   var eventSource = null;
   var source = "ws";
-  var attempts = 0;
   var wsFailuresInARow = 0;
-  var reconnectTimer = null;
-  var watchdog = null;
-  var heartbeatMs = 25000;
-  var stopped = false;
+  var link = new kit.Link({ backoffMs: BACKOFF_MS, connect: connect, setConn: setConn });
 
   function setConn(state) {
     var box = document.getElementById("conn-status");
@@ -830,31 +788,8 @@
     box.querySelector("[data-conn-text]").textContent = text || state;
   }
 
-  function backoff() {
-    var base = BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length - 1)];
-    attempts += 1;
-    return base / 2 + Math.random() * (base / 2); // jitter: screens do not reconnect in step
-  }
-
-  function scheduleReconnect() {
-    if (stopped || reconnectTimer) return;
-    setConn("reconnecting");
-    reconnectTimer = window.setTimeout(function () {
-      reconnectTimer = null;
-      connect();
-    }, backoff());
-  }
-
-  /* No message for a few heartbeats: the link is dead even if the socket has not noticed. */
-  function feedWatchdog() {
-    window.clearTimeout(watchdog);
-    watchdog = window.setTimeout(function () {
-      if (socket) socket.close();
-    }, heartbeatMs * 2.5);
-  }
-
   function signedOut() {
-    stopped = true;
+    link.stopped = true;
     setConn("signed_out");
     notice("Your sign-in has ended, so the grid stopped updating. Reload the page to sign in again.");
   }
@@ -863,40 +798,32 @@
     source = "ws";
     var opened = false;
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + WS_PATH;
+    var socket;
     try {
-      socket = new WebSocket(url);
+      socket = link.socket = new WebSocket(url);
     } catch (e) {
       wsFailuresInARow += 1;
-      scheduleReconnect();
+      link.scheduleReconnect();
       return;
     }
     socket.onopen = function () {
       opened = true;
     };
     socket.onmessage = function (event) {
-      var message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (e) {
-        return;
-      }
-      if (message.type === "ready") {
-        attempts = 0;
-        wsFailuresInARow = 0;
-        if (message.data && message.data.heartbeat_secs) heartbeatMs = message.data.heartbeat_secs * 1000;
-      }
-      feedWatchdog();
+      var message = kit.parseMessage(event);
+      if (!message) return;
+      if (message.type === "ready") wsFailuresInARow = 0;
+      link.noteSocketMessage(message);
       handle(message);
     };
     socket.onclose = function (event) {
-      window.clearTimeout(watchdog);
-      socket = null;
+      link.socketClosed();
       if (event.code === 4401 || event.code === 4403) {
         signedOut();
         return;
       }
       if (!opened) wsFailuresInARow += 1;
-      scheduleReconnect();
+      link.scheduleReconnect();
     };
   }
 
@@ -904,13 +831,9 @@
     source = "sse";
     eventSource = new EventSource(SSE_URL);
     eventSource.onmessage = function (event) {
-      var message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (e) {
-        return;
-      }
-      if (message.type === "ready") attempts = 0;
+      var message = kit.parseMessage(event);
+      if (!message) return;
+      if (message.type === "ready") link.attempts = 0;
       handle(message);
     };
     eventSource.onerror = function () {
@@ -918,7 +841,7 @@
         // Refused (signed out, no permission): go back to trying the socket, slowly.
         eventSource = null;
         wsFailuresInARow = 0;
-        scheduleReconnect();
+        link.scheduleReconnect();
       } else {
         setConn("reconnecting"); // EventSource retries by itself
       }
@@ -926,7 +849,7 @@
   }
 
   function connect() {
-    if (stopped) return;
+    if (link.stopped) return;
     var noSockets = typeof window.WebSocket === "undefined";
     if ((noSockets || wsFailuresInARow >= WS_FAILURES_BEFORE_SSE) && typeof window.EventSource !== "undefined") {
       connectEvents();
@@ -970,28 +893,17 @@
     reload();
     connect();
     window.setInterval(tick, 1000);
-    document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible" && !stopped) {
-        reload();
-        if (!socket && !eventSource && !reconnectTimer) connect();
-      }
-    });
-    window.addEventListener("pagehide", function () {
-      stopped = true;
-      window.clearTimeout(reconnectTimer);
-      reconnectTimer = null;
-      if (socket) socket.close(1000);
-      if (eventSource) eventSource.close();
-      eventSource = null;
-    });
-    window.addEventListener("pageshow", function (event) {
-      if (!event.persisted) return; // back from the page cache: live again
-      stopped = false;
-      reload();
-      connect();
+    link.followPage({
+      reload: reload,
+      mayConnect: function () {
+        return !eventSource;
+      },
+      onHide: function () {
+        if (eventSource) eventSource.close();
+        eventSource = null;
+      },
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  kit.onReady(start);
 })();

@@ -1,0 +1,1 @@
+"""The staff POS screen at /pos: order entry, open tickets."""
