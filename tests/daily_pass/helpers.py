@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
+
 from servio.auth.tokens import issue_guest_token
 from servio.config import Settings
 from servio.kit.clock import utcnow
@@ -141,3 +143,11 @@ async def session_row(db: Database, tenant_id: str, session_id: str) -> TableSes
         row = await SessionRepository(uow.session, tenant_id).get(session_id)
     assert row is not None
     return row
+
+
+async def rotate_now(client: httpx.AsyncClient, world: OwnedOutlet) -> str:
+    """The owner's "rotate now": today's new word."""
+    response = await client.post("/api/v1/daily_pass/rotate", headers=world.headers)
+    assert response.status_code == 200, response.text
+    word: str = response.json()["word"]
+    return word

@@ -15,26 +15,11 @@ from servio.kit.db import Database
 from servio.models import AuditLog, DailyPass, OutboxMessage
 from servio.sessions.repository import SessionRepository
 from tests.conftest import problem
-from tests.daily_pass.helpers import open_table, session_row, switch_pass_on
+from tests.daily_pass.helpers import open_table, rotate_now, session_row, switch_pass_on
 from tests.fixtures.outlet import OwnedOutlet
 
 # The clock fixture: 2026-11-22 07:30 UTC = 13:00 in Kolkata (the outlets' default zone).
 NEXT_ROTATION = datetime(2026, 11, 22, 22, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def fixed_words(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Rotations pick these words, in order (so tests can search rows for them)."""
-    queue = ["latte29", "mango71", "kulfi05", "pesto88"]
-    monkeypatch.setattr(words, "new_word", lambda: queue.pop(0))
-    return queue
-
-
-async def rotate_now(client: httpx.AsyncClient, world: OwnedOutlet) -> str:
-    response = await client.post("/api/v1/daily_pass/rotate", headers=world.headers)
-    assert response.status_code == 200, response.text
-    word: str = response.json()["word"]
-    return word
 
 
 async def test_status_of_an_outlet_without_a_pass(

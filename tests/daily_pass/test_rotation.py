@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from servio.config import Settings
-from servio.daily_pass import words
 from servio.daily_pass.tasks import rotate_daily_pass
 from servio.kit.clock import FrozenClock
 from servio.kit.db import Database
@@ -22,7 +21,13 @@ from servio.worker.handlers import HandlerRegistry, deliver_domain_event, handle
 from servio.worker.runner import Worker
 from servio.worker.scheduler import ScheduleRegistry, daily_at, discover_tasks, schedules
 from tests.conftest import problem
-from tests.daily_pass.helpers import GuestTable, open_table, rows_mentioning, switch_pass_on
+from tests.daily_pass.helpers import (
+    GuestTable,
+    open_table,
+    rotate_now,
+    rows_mentioning,
+    switch_pass_on,
+)
 from tests.fixtures.auth import make_staff
 from tests.fixtures.outlet import OwnedOutlet, make_owned_outlet
 from tests.notifications.smtp_sink import smtp_sink
@@ -31,13 +36,6 @@ from tests.worker.helpers import second_database
 
 # Kolkata is UTC+05:30: 04:00 there is 22:30 UTC the evening before.
 KOLKATA_0400 = datetime(2026, 11, 21, 22, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def fixed_words(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    queue = ["latte29", "mango71", "kulfi05", "pesto88"]
-    monkeypatch.setattr(words, "new_word", lambda: queue.pop(0))
-    return queue
 
 
 def pass_worker(db: Database, settings: Settings, worker_id: str) -> Worker:
@@ -193,9 +191,7 @@ async def test_a_late_rota_keeps_a_word_the_owner_picked_that_day(
 ) -> None:
     await switch_pass_on(db, world)
     # 13:00 in Kolkata, no worker ran since before 04:00: the owner rotates by hand first.
-    assert (await client.post("/api/v1/daily_pass/rotate", headers=world.headers)).json()[
-        "word"
-    ] == "latte29"
+    assert await rotate_now(client, world) == "latte29"
     fired = (await pass_worker(db, settings, "late").run_once()).schedules_fired
     assert fired == [f"daily_pass.rotate|{world.outlet.id}|2026-11-22"]
     table = await open_table(db, settings, world)
