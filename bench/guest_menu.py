@@ -21,12 +21,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import bench_client, bench_settings, migrated_database
 from servio.config import Settings
 from servio.floor.qr import issue_qr_token
 from servio.guest.cache import RenderedMenuCache
-from servio.kit.db import Database, make_engine
-from servio.kit.migrate import upgrade_async
-from servio.main import create_app
+from servio.kit.db import Database
 from servio.models import (
     ComboComponent,
     ItemModifierGroup,
@@ -38,8 +37,6 @@ from servio.models import (
     ServicePoint,
     Tenant,
 )
-
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
 
 async def seed(db: Database, settings: Settings) -> str:
@@ -126,25 +123,12 @@ async def timed(client: httpx.AsyncClient, n: int, path: str, prepare: object) -
 async def main_async(requests: int, rounds: int, database_url: str | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade_async(url)
-        settings = Settings(
-            app_env="test",
-            database_url=url,
-            secret_key=SECRET,
-            embedded_worker=False,
-            rate_limit_enabled=False,
-            log_level="WARNING",
-            media_dir=str(Path(tmp) / "media"),
-            _env_file=None,
-        )
-        db = Database(make_engine(url))
-        token = await seed(db, settings)
-        app = create_app(settings, database=db, run_worker=False)
-        path = f"/g/{token}/menu"
+        settings = bench_settings(url, Path(tmp))
         results: dict[str, list[float]] = {"uncached": [], "cached": [], "304": []}
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with migrated_database(url) as db:
+            token = await seed(db, settings)
+            path = f"/g/{token}/menu"
+            async with bench_client(settings, db) as (app, client):
                 warm = await client.get(path)
                 etag, size = warm.headers["etag"], len(warm.content)
                 cache: RenderedMenuCache = app.state.guest_menu_cache
@@ -159,7 +143,6 @@ async def main_async(requests: int, rounds: int, database_url: str | None) -> di
                     results["304"].append(
                         await timed(client, requests, path, lambda: {"If-None-Match": etag})
                     )
-        await db.dispose()
     med = {kind: statistics.median(values) for kind, values in results.items()}
     return {
         "database": url.split(":", 1)[0],
