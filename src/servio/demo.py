@@ -195,7 +195,8 @@ def render_demo_text(info: dict[str, Any]) -> str:
         f"  Console login   {info['base_url']}/login",
         f"                  owner {info['owner']['email']} / {info['owner']['password']}",
         f"  Staff grid      {urls['staff']}",
-        f"  Kitchen display {urls['kds']}",
+        f"  Kitchen display {urls['kds']}   expo {urls['kds']}/expo",
+        f"  Point of sale   {info['base_url']}/pos",
         f"  API docs        {urls['docs']}",
         f"  Outlet ID       {info['outlet_id']}",
         "  Staff PINs      "
