@@ -18,13 +18,13 @@ from servio.daily_pass.schemas import (
     PassValidated,
 )
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.ratelimit import RATE_LIMIT_PROBLEM, RateLimiter, rate_limit
 from servio.kit.routing import get_uow, make_router
 
 router = make_router(tags=["daily_pass"])
 
-STAFF_ERRORS = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+STAFF_ERRORS = STAFF_OUTLET_ERRORS
 
 
 @router.get(

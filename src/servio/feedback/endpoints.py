@@ -20,14 +20,14 @@ from servio.feedback.schemas import (
     NpsRead,
 )
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.pagination import Page, PageParams, page_params
 from servio.kit.ratelimit import RATE_LIMIT_PROBLEM, rate_limit
 from servio.kit.routing import get_uow, make_router
 
 router = make_router(tags=["feedback"])
 
-STAFF_ERRORS = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+STAFF_ERRORS = STAFF_OUTLET_ERRORS
 
 
 @router.post(

@@ -32,7 +32,7 @@ from servio.floor.schemas import (
 from servio.floor.service import PLURAL, PointSpec
 from servio.floor.state import PointState
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.routing import get_uow, make_router
 from servio.platform.dependencies import etag, if_match_version
 from servio.realtime.pubsub import PubSub, get_pubsub
@@ -49,7 +49,7 @@ Writer = Annotated[StaffActor, Depends(require_staff("tables.write"))]
 StateChanger = Annotated[StaffActor, Depends(require_staff("tables.state"))]
 QrManager = Annotated[StaffActor, Depends(require_staff("tables.qr"))]
 
-_AUTH = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_AUTH = STAFF_OUTLET_ERRORS
 _ONE = (*_AUTH, (404, "NOT_FOUND"))
 # A rotation changes the image, so browsers may keep it only briefly and only privately.
 _IMAGE_CACHE = "private, max-age=60"

@@ -124,8 +124,8 @@ class BreakerStore(ABC):
     async def state(self, key: str, config: BreakerConfig, now: float) -> BreakerState:
         """The effective state: an open breaker whose cool-down has passed is half-open."""
 
-    async def reset(self, key: str) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    async def reset(self, key: str) -> None: ...
 
 
 @dataclass

@@ -191,6 +191,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_crash)
 
 
+# What every outlet-scoped staff route can answer before its own logic runs.
+STAFF_OUTLET_ERRORS: tuple[tuple[int, str], ...] = (
+    (401, "UNAUTHORIZED"),
+    (403, "FORBIDDEN"),
+    (422, "OUTLET_REQUIRED"),
+)
+
+
 def problem_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting a route's error codes."""
     out: dict[int | str, dict[str, Any]] = {}

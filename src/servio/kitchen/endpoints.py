@@ -38,7 +38,7 @@ from servio.auth.dependencies import require_staff_or_device, staff_from_token
 from servio.auth.tokens import decode_device_token, peek_type
 from servio.config import Settings
 from servio.kit.db import Database, UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.policy import RoutePolicy, mark_policy
 from servio.kit.routing import get_uow, make_router
 from servio.kitchen import service
@@ -66,7 +66,7 @@ LineId = Annotated[
     str, Path(min_length=26, max_length=26, description="The order line's ULID (the KDS item).")
 ]
 
-_AUTH = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_AUTH = STAFF_OUTLET_ERRORS
 _ONE = (*_AUTH, (404, "NOT_FOUND"))
 
 

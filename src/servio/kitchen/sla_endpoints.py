@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Query
 from servio.auth.actors import DeviceActor, StaffActor
 from servio.auth.dependencies import require_staff, require_staff_or_device
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.pagination import Page, PageParams, page_params
 from servio.kit.routing import get_uow, make_router
 from servio.kitchen import sla_service as service
@@ -27,7 +27,7 @@ Reader = Annotated[StaffActor | DeviceActor, Depends(require_staff_or_device("kd
 Acknowledger = Annotated[StaffActor, Depends(require_staff("kds.operate"))]
 BreachId = Annotated[str, Path(min_length=26, max_length=26, description="The breach's ULID.")]
 
-_CALLER = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_CALLER = STAFF_OUTLET_ERRORS
 
 
 @router.post(

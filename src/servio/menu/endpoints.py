@@ -12,7 +12,7 @@ from fastapi import Depends, Path, Query, Response
 from servio.auth.actors import StaffActor
 from servio.auth.dependencies import require_staff
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import NotFound, problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, NotFound, problem_responses
 from servio.kit.pagination import PageParams, page_params
 from servio.kit.routing import get_uow, make_router
 from servio.menu import service
@@ -51,7 +51,7 @@ Writer = Annotated[StaffActor, Depends(require_staff("menu.write"))]
 Stocker = Annotated[StaffActor, Depends(require_staff("menu.stock"))]
 ResourceId = Annotated[str, Path(max_length=26)]
 
-_AUTH = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_AUTH = STAFF_OUTLET_ERRORS
 _WRITE = (*_AUTH, (422, "VALIDATION_ERROR"))
 _VERSIONED = (
     *_WRITE,

@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, status
 from servio.auth.actors import GuestActor, StaffActor
 from servio.auth.dependencies import require_guest, require_staff
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.idempotency import IDEMPOTENCY_PROBLEMS, idempotent
 from servio.kit.pagination import PageParams, page_params
 from servio.kit.ratelimit import RATE_LIMIT_PROBLEM, rate_limit
@@ -33,7 +33,7 @@ FiringManager = Annotated[StaffActor, Depends(require_staff("firing.manage"))]
 Till = Annotated[StaffActor, Depends(require_staff("orders.write"))]
 OrderId = Annotated[str, Path(min_length=26, max_length=26, description="The order's ULID.")]
 
-_STAFF = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_STAFF = STAFF_OUTLET_ERRORS
 _ONE = (*_STAFF, (404, "NOT_FOUND"))
 
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Response, status
 from servio.auth.actors import StaffActor
 from servio.auth.dependencies import require_staff
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.idempotency import IDEMPOTENCY_PROBLEMS, idempotent
 from servio.kit.pagination import PageParams, page_params
 from servio.kit.routing import get_uow, make_router
@@ -38,7 +38,7 @@ Reader = Annotated[StaffActor, Depends(require_staff("orders.read"))]
 Till = Annotated[StaffActor, Depends(require_staff("orders.write"))]
 TicketId = Annotated[str, Path(min_length=26, max_length=26, description="The ticket's ULID.")]
 
-_STAFF = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_STAFF = STAFF_OUTLET_ERRORS
 _ONE = (*_STAFF, (404, "NOT_FOUND"))
 _LINES = ((422, "ITEM_UNAVAILABLE"), (422, "INVALID_MODIFIERS"), (422, "VALIDATION_ERROR"))
 

@@ -18,7 +18,7 @@ from servio.auth.actors import StaffActor
 from servio.auth.dependencies import app_settings, require_staff
 from servio.config import Settings
 from servio.kit.db import UnitOfWork
-from servio.kit.errors import problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, problem_responses
 from servio.kit.routing import get_uow, make_router
 from servio.platform.dependencies import etag, if_match_version
 from servio.printing import pdf, service
@@ -43,7 +43,7 @@ Reader = Annotated[StaffActor, Depends(require_staff("kds.read"))]
 Manager = Annotated[StaffActor, Depends(require_staff("devices.manage"))]
 KotPrinter = Annotated[StaffActor, Depends(require_staff("kot.print"))]
 
-_AUTH = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_AUTH = STAFF_OUTLET_ERRORS
 _ONE = (*_AUTH, (404, "NOT_FOUND"))
 _WRITE = (
     (409, "PRINTER_NAME_TAKEN"),

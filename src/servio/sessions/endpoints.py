@@ -14,7 +14,7 @@ from servio.auth.dependencies import app_settings, public, require_guest, requir
 from servio.auth.tokens import decode_guest_token
 from servio.config import Settings
 from servio.kit.db import Database, UnitOfWork
-from servio.kit.errors import ProblemError, problem_responses
+from servio.kit.errors import STAFF_OUTLET_ERRORS, ProblemError, problem_responses
 from servio.kit.policy import RoutePolicy, mark_policy
 from servio.kit.ratelimit import RATE_LIMIT_PROBLEM, rate_limit
 from servio.kit.routing import get_uow, make_router
@@ -57,7 +57,7 @@ GuestLimit = Depends(rate_limit("guest"))
 NO_STORE = "no-store"
 
 _GUEST_AUTH = ((401, "UNAUTHORIZED"), (401, "TOKEN_EXPIRED"))
-_STAFF_AUTH = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (422, "OUTLET_REQUIRED"))
+_STAFF_AUTH = STAFF_OUTLET_ERRORS
 _SESSION_GONE = ((404, "NOT_FOUND"), (410, "SESSION_EXPIRED"))
 
 
