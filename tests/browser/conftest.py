@@ -183,6 +183,10 @@ def live_server(
         session_cookie_secure=False,
         log_format="text",
         log_level="WARNING",
+        # Every browser test signs in from 127.0.0.1 against this one server; the login
+        # limit (tested on its own in tests/kit) would otherwise refuse the eleventh
+        # sign-in within a minute when tests run quickly one after another.
+        rate_login_per_ip_min=10_000,
         _env_file=None,  # type: ignore[call-arg]
     )
     sock = _free_socket()
