@@ -54,6 +54,19 @@ class EventName(StrEnum):
     MENU_ITEM_DELETED = "menu.item.deleted"
     MENU_ITEM_STOCK_CHANGED = "menu.item.stock_changed"
     MENU_MODIFIERS_CHANGED = "menu.modifiers.changed"
+    PAYMENT_RECORDED = "payment.recorded"
+    PAYMENT_FAILED = "payment.failed"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
+    INVOICE_RECONCILED = "invoice.reconciled"
+    INVOICE_SPLIT = "invoice.split"
+    COUPON_REDEEMED = "coupon.redeemed"
+    COUPON_CHANGED = "coupon.changed"
+    PRICING_RULE_CHANGED = "pricing_rule.changed"
+    CASH_SESSION_OPENED = "cash.session_opened"
+    CASH_MOVEMENT = "cash.movement"
+    SESSION_SETTLED = "session.settled"
+    RECEIPT_CODE_REQUESTED = "guest.receipt_code"
+    GATEWAY_EVENT_RECEIVED = "gateway.event_received"
 
     @property
     def description(self) -> str:
@@ -113,6 +126,22 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.MENU_ITEM_STOCK_CHANGED: "An item was marked out of stock or back in stock.",
     EventName.MENU_MODIFIERS_CHANGED: "A modifier group or modifier was created, edited "
     "or deleted.",
+    EventName.PAYMENT_RECORDED: "A payment was recorded against an invoice (gateway ones start "
+    "pending).",
+    EventName.PAYMENT_FAILED: "A gateway payment failed or was cancelled by the provider.",
+    EventName.CREDIT_NOTE_ISSUED: "A credit note was issued against an invoice (refund or void).",
+    EventName.INVOICE_RECONCILED: "An invoice's status was recomputed from its succeeded payments.",
+    EventName.INVOICE_SPLIT: "A bill was split into parts (by guest, items, evenly or by amount).",
+    EventName.COUPON_REDEEMED: "A coupon was applied to an issued invoice.",
+    EventName.COUPON_CHANGED: "A coupon was created, edited or deactivated.",
+    EventName.PRICING_RULE_CHANGED: "A happy hour, pricing rule or price list was created, "
+    "edited or deleted.",
+    EventName.CASH_SESSION_OPENED: "A cash drawer session was opened with a float.",
+    EventName.CASH_MOVEMENT: "Cash was put into or taken out of a drawer (or a no-sale opening).",
+    EventName.SESSION_SETTLED: "Every invoice of a table session is paid; the session is settled.",
+    EventName.RECEIPT_CODE_REQUESTED: "A guest asked for a one-time code to list their receipts.",
+    EventName.GATEWAY_EVENT_RECEIVED: "A verified payment-gateway webhook was received and "
+    "processed.",
 }
 
 
