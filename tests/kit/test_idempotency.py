@@ -238,6 +238,17 @@ async def test_business_error_is_stored_and_replayed(
     assert await effects(db) == 0
 
 
+async def test_a_burst_of_refusals_is_stored_without_draining_the_pool(
+    backend: str, path: str, db: Database, client: httpx.AsyncClient, behaviour: Behaviour
+) -> None:
+    # More refused requests at once than the pool has connections: each stores its refusal
+    # in a fresh transaction, which must not wait on a connection its own request still holds.
+    behaviour.mode = "out_of_stock"
+    replies = await asyncio.gather(*(post(client, str(uuid.uuid4()), path=path) for _ in range(40)))
+    assert [r.status_code for r in replies] == [409] * 40
+    assert {problem(r)["code"] for r in replies} == {"OUT_OF_STOCK"}
+
+
 async def test_server_error_releases_the_key(
     backend: str, path: str, db: Database, client: httpx.AsyncClient, behaviour: Behaviour
 ) -> None:

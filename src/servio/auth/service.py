@@ -380,6 +380,26 @@ async def login_with_pin(
     if outlet is None:
         raise NotFound("outlet")
     await uow.set_tenant(outlet.tenant_id)
+    user = await verify_outlet_pin(uow, outlet, pin, ip=ip, staff_id=staff_id, settings=settings)
+    return await start_session(
+        uow, user, kind="pin", outlet_id=outlet.id, ip=ip, user_agent=user_agent, settings=settings
+    )
+
+
+async def verify_outlet_pin(
+    uow: UnitOfWork,
+    outlet: Outlet,
+    pin: str,
+    *,
+    ip: str,
+    staff_id: str | None = None,
+    settings: Settings,
+) -> StaffUser:
+    """The active staff member of `outlet` whose PIN this is — for PIN login and for every
+    other PIN pad (manager approvals). Failures are counted per outlet + client IP and, when
+    the caller names the staff member (`staff_id`), per staff member; reaching the threshold
+    locks that scope for `pin_lockout_minutes` (423 with `Retry-After`)."""
+    creds = CredentialRepository(uow.session)
     now = utcnow()
     ip_scope = _ip_scope(outlet.id, ip)
     await _refuse_if_locked(creds, ip_scope, now)
@@ -408,9 +428,7 @@ async def login_with_pin(
     if user is None or not user.is_active:
         raise exc.account_disabled()
     await creds.clear_pin_failures(_staff_scope(user.id))
-    return await start_session(
-        uow, user, kind="pin", outlet_id=outlet.id, ip=ip, user_agent=user_agent, settings=settings
-    )
+    return user
 
 
 async def _count_pin_failure(

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servio.kit.clock import utcnow
@@ -53,14 +52,7 @@ class ServicePointRepository(TenantRepository[ServicePoint]):
 
     async def insert(self, point: ServicePoint) -> bool:
         """INSERT in a SAVEPOINT; False when the label is already used in the outlet."""
-        point.tenant_id = self.tenant_id
-        try:
-            async with self.session.begin_nested():
-                self.session.add(point)
-                await self.session.flush()
-        except IntegrityError:
-            return False  # the rolled-back SAVEPOINT already expunged `point`
-        return True
+        return await self.add_unless_taken(point)
 
     async def revive(
         self, outlet_id: str, kind: str, label: str, values: dict[str, Any]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -93,6 +94,16 @@ class TenantRepository(Generic[ModelT]):
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def add_unless_taken(self, row: ModelT) -> bool:
+        """`add` inside a SAVEPOINT: False (and the request's transaction still usable) when
+        a unique constraint refuses the row — the constraint decides, not a prior check."""
+        try:
+            async with self.session.begin_nested():
+                await self.add(row)
+        except IntegrityError:
+            return False  # the rolled-back SAVEPOINT already expunged `row`
+        return True
 
     async def add_all(self, rows: Sequence[ModelT]) -> None:
         """Insert `rows` in the caller's tenant (like `add`) with one flush."""

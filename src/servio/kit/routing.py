@@ -104,6 +104,10 @@ class ServioRoute(APIRoute):
                     await ctx.commit()
             except BaseException as exc:
                 await ctx.rollback()
+                # Give the connection back before a hook opens its own (idempotency stores
+                # the refusal in a fresh transaction): holding both under a burst of
+                # failing requests would drain the pool and stall every request.
+                await ctx.close()
                 for hook in ctx.hooks:
                     await hook.on_error(exc)
                 raise
