@@ -269,6 +269,27 @@
     box.hidden = false;
   }
 
+  /* A problem+json body as one sentence ("Detail. Hint."), else the fallback. */
+  function problemText(data, fallback) {
+    var d = data || {};
+    var parts = [capitalise(d.detail || d.title || "")];
+    if (d.hint) parts.push(capitalise(d.hint));
+    var text = parts.filter(Boolean).join(". ");
+    return text ? text.replace(/\.?$/, ".") : fallback;
+  }
+
+  /* The notice box `id` shows the problem in `data` (or the fallback) and takes the focus. */
+  function showError(id, data, fallback) {
+    var box = document.getElementById(id);
+    box.querySelector("[data-notice-text]").textContent = problemText(data, fallback);
+    box.hidden = false;
+    box.focus();
+  }
+
+  function hideError(id) {
+    document.getElementById(id).hidden = true;
+  }
+
   window.ServioConsole = {
     api: api,
     el: el,
@@ -283,5 +304,8 @@
     fromMinor: fromMinor,
     refreshUsage: refreshUsage,
     capitalise: capitalise,
+    problemText: problemText,
+    showError: showError,
+    hideError: hideError,
   };
 })();

@@ -21,24 +21,8 @@
 
   /* ---- text ---- */
 
-  function problemText(data, fallback) {
-    var d = data || {};
-    var parts = [C.capitalise(d.detail || d.title || "")];
-    if (d.hint) parts.push(C.capitalise(d.hint));
-    var text = parts.filter(Boolean).join(". ");
-    return text ? text.replace(/\.?$/, ".") : fallback;
-  }
-
-  function showError(id, data, fallback) {
-    var box = document.getElementById(id);
-    box.querySelector("[data-notice-text]").textContent = problemText(data, fallback);
-    box.hidden = false;
-    box.focus();
-  }
-
-  function hideError(id) {
-    document.getElementById(id).hidden = true;
-  }
+  var showError = C.showError;
+  var hideError = C.hideError;
 
   var formats = {};
   function format(options) {
