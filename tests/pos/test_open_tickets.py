@@ -110,6 +110,13 @@ async def test_park_list_edit_resume_checkout(
     assert [(ln["name"], ln["qty"]) for ln in order["lines"]] == [("Sprout Salad", 3)]
     assert (closed["state"], closed["order_id"]) == ("checked_out", order["order_id"])
     assert closed["checked_out_at"] is not None
+    # The sale: the checkout issued the order's invoice in the same transaction.
+    invoice = await client.get(
+        f"/api/v1/invoices/{done.json()['invoice_id']}", headers=till.cashier
+    )
+    assert invoice.status_code == 200, invoice.text
+    assert invoice.json()["number"] == done.json()["invoice_number"]
+    assert (invoice.json()["order_ids"], invoice.json()["subtotal"]) == ([order["order_id"]], 54000)
 
     replay = await _checkout(client, till, ticket["id"], key="checkout-1")
     assert replay.status_code == 201

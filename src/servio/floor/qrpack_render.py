@@ -14,7 +14,7 @@ import importlib
 import io
 import math
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any, Final, Literal
@@ -24,7 +24,7 @@ import segno
 from markupsafe import Markup
 
 from servio.kit.logging import get_logger
-from servio.web.templating import TEMPLATES_DIR
+from servio.web.templating import TEMPLATES_DIR, document_environment
 
 log = get_logger(__name__)
 
@@ -216,13 +216,7 @@ def paginate(cards: Sequence[Card], layout: SheetLayout) -> list[Sheet]:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = document_environment()
     env.filters["mm"] = lambda value: f"{float(value):.2f}mm"
     env.filters["css_string"] = css_string
     return env
@@ -317,6 +311,25 @@ def html_to_pdf(html: str) -> bytes:
         raise RuntimeError("WeasyPrint is not available; check pdf_available() first")
     pdf: bytes = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
     return pdf
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A printed document (KOT, invoice): PDF bytes, or its print-ready HTML."""
+
+    body: bytes
+    media_type: str
+    render: Literal["pdf", "html"]
+
+
+def render_document(
+    html_for: Callable[[str], str], *, nonce: str = "", want_html: bool = False
+) -> RenderedDocument:
+    """PDF when possible and wanted; otherwise the HTML. `html_for(nonce)` renders the
+    document: no nonce for the PDF, the request's CSP nonce (on its style) for the HTML."""
+    if not want_html and pdf_available():
+        return RenderedDocument(html_to_pdf(html_for("")), "application/pdf", "pdf")
+    return RenderedDocument(html_for(nonce).encode(), "text/html; charset=utf-8", "html")
 
 
 def html_to_pdf_pages(html: str) -> list[bytes]:

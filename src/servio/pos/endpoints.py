@@ -136,12 +136,12 @@ async def resume(ticket_id: TicketId, uow: Uow, actor: Till, response: Response)
 @router.post(
     "/open_tickets/{ticket_id}/checkout",
     status_code=status.HTTP_201_CREATED,
-    summary="Check an open ticket out: place its order (atomically, once)",
+    summary="Check an open ticket out: place its order and issue its invoice (atomically, once)",
     description="Claims the ticket and places its order (priced and fired like any order) "
     "in one transaction: of two concurrent checkouts exactly one succeeds, the other gets "
     "`409 OPEN_TICKET_CLOSED`. A line that cannot be ordered any more (422) leaves the "
-    "ticket open. The sale and payment will be created by billing at the same point "
-    "(`pos.service.billing_handoff`); today the checkout ends at the order.",
+    "ticket open. The order's invoice is issued in the same transaction (numbered, "
+    "frozen); take payments against `invoice_id` (`POST /api/v1/invoices/{id}/payments`).",
     response_model=CheckoutRead,
     dependencies=[Depends(require_staff("orders.write")), Depends(idempotent())],
     responses=problem_responses(
@@ -154,8 +154,10 @@ async def resume(ticket_id: TicketId, uow: Uow, actor: Till, response: Response)
     ),
 )
 async def checkout(ticket_id: TicketId, uow: Uow, pubsub: Pubsub, actor: Till) -> CheckoutRead:
-    order, ticket = await service.checkout_ticket(uow, pubsub, actor, ticket_id)
+    order, ticket, invoice = await service.checkout_ticket(uow, pubsub, actor, ticket_id)
     return CheckoutRead(
+        invoice_id=invoice.id,
+        invoice_number=invoice.number,
         order=await ordering.read_model(uow, order),
         open_ticket=await service.read_ticket(uow, actor, ticket),
     )

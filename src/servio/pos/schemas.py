@@ -225,9 +225,11 @@ class OpenTicketPage(BaseModel):
 
 
 class CheckoutRead(BaseModel):
-    """`201` of a checkout: the order placed from the ticket and the ticket, now
-    `checked_out`. The sale and payment come from billing (see `pos.service.billing_handoff`)."""
+    """`201` of a checkout: the order placed from the ticket, its invoice (payments are
+    taken against `invoice_id`) and the ticket, now `checked_out`."""
 
+    invoice_id: str
+    invoice_number: str
     order: OrderRead
     open_ticket: OpenTicketRead
 

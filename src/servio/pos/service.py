@@ -8,7 +8,7 @@
   of them one step along the order state machine at once (each id reported on its own).
 - Open tickets: a cart parked under a name, listed repriced, edited, resumed, cancelled, or
   checked out — the checkout claims the ticket with one conditional UPDATE, places the order
-  in the same transaction and hands over to billing (`billing_handoff`, a seam for now).
+  in the same transaction and hands over to billing (`billing_handoff`: its invoice).
 
 Every change is audited; nothing here commits (the request's unit of work does).
 """
@@ -21,6 +21,7 @@ from typing import Any
 
 from servio.audit import service as audit
 from servio.auth.actors import StaffActor
+from servio.billing.service import issue_for_order
 from servio.events import EventName
 from servio.kit.clock import as_utc, utcnow
 from servio.kit.db import UnitOfWork
@@ -29,6 +30,7 @@ from servio.kit.ids import new_id
 from servio.menu.pricing import ItemSnapshot, PricingError, price_item, price_line
 from servio.menu.repository import ModifierRepository
 from servio.menu.service import load_menu, price_snapshot
+from servio.models.invoice import Invoice
 from servio.models.open_ticket import OpenTicket
 from servio.models.order import Order
 from servio.ordering import service as ordering
@@ -602,7 +604,7 @@ async def cancel_ticket(uow: UnitOfWork, actor: StaffActor, ticket_id: str) -> O
 
 async def checkout_ticket(
     uow: UnitOfWork, pubsub: PubSub, actor: StaffActor, ticket_id: str
-) -> tuple[Order, OpenTicket]:
+) -> tuple[Order, OpenTicket, Invoice]:
     """Claim the ticket (`open → checked_out` in ONE conditional UPDATE: of two concurrent
     checkouts exactly one matches), place its order in the same transaction, then hand over
     to billing. Any failure after the claim (an item out of stock, a disabled table) rolls
@@ -632,23 +634,21 @@ async def checkout_ticket(
         order_id=order_id,
         source="pos",
     )
-    await billing_handoff(uow, actor, ticket=claimed, order=order)
+    invoice = await billing_handoff(uow, actor, ticket=claimed, order=order)
     await _changed(uow, actor, claimed, "checked_out", {"state": "open"})
-    return order, claimed
+    return order, claimed, invoice
 
 
 async def billing_handoff(
     uow: UnitOfWork, actor: StaffActor, *, ticket: OpenTicket, order: Order
-) -> None:
-    """SEAM for the billing issue — deliberately does nothing today.
-
-    Seed 001 checks an open ticket out "to sales + payments atomically". Billing (sales,
-    invoices, payments) does not exist yet, so a checkout currently ends at the placed
-    order. When billing lands, this function creates the sale for `order` (and records the
-    payment, if the checkout carried one) through billing's service, in this same
-    transaction, so the ticket, the order and the sale commit — or roll back — together.
-    It must not invent a sale or a payment before then."""
-    return None
+) -> Invoice:
+    """Seed 001 checks an open ticket out "to sales + payments atomically": the order placed
+    from the ticket gets its invoice here, in this same transaction, so the ticket, the
+    order and the invoice commit — or roll back — together (a failure while invoicing
+    leaves the ticket open). The invoice is priced by billing's engine, numbered from the
+    outlet's series and frozen (`billing.service.issue_for_order`, source "pos"); payments
+    are then taken against it (`POST /api/v1/invoices/{id}/payments`)."""
+    return await issue_for_order(uow, actor, order, source="pos")
 
 
 # --- the POS screen's menu ------------------------------------------------------------------

@@ -5,14 +5,11 @@ libraries are missing — the same rule and the same probe as the QR pack
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Final, Literal
-
-import jinja2
+from typing import Final
 
 from servio.floor import qrpack_render
 from servio.printing.kot import KotTicket, item_lines
-from servio.web.templating import TEMPLATES_DIR
+from servio.web.templating import document_environment
 
 TEMPLATE: Final = "kot/kot.html"
 PAGE_MIN_MM: Final = 80.0
@@ -20,20 +17,7 @@ HEADER_MM: Final = 52.0  # outlet, station, ticket number, where, time, rules, m
 LINE_MM: Final = 5.5  # one wrapped line at 48 columns
 FOOTER_MM: Final = 14.0
 
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-@dataclass(frozen=True)
-class KotFile:
-    body: bytes
-    media_type: str
-    render: Literal["pdf", "html"]
+_ENV = document_environment()
 
 
 def page_height_mm(ticket: KotTicket) -> float:
@@ -49,9 +33,6 @@ def kot_html(tickets: Sequence[KotTicket], *, nonce: str = "") -> str:
     )
 
 
-def render_kots(tickets: Sequence[KotTicket], *, nonce: str = "") -> KotFile:
+def render_kots(tickets: Sequence[KotTicket], *, nonce: str = "") -> qrpack_render.RenderedDocument:
     """PDF when possible; otherwise the HTML (with the request's CSP nonce on its style)."""
-    if qrpack_render.pdf_available():
-        pdf = qrpack_render.html_to_pdf(kot_html(tickets))
-        return KotFile(pdf, "application/pdf", "pdf")
-    return KotFile(kot_html(tickets, nonce=nonce).encode(), "text/html; charset=utf-8", "html")
+    return qrpack_render.render_document(lambda n: kot_html(tickets, nonce=n), nonce=nonce)

@@ -127,13 +127,25 @@ class SessionRepository(TenantRepository[TableSession]):
         )
 
     async def mark_ordered(self, session_id: str, now: datetime) -> None:
-        """Remember when the table first ordered (the grid's unpaid timer starts there)."""
+        """Remember when the table first ordered (the grid's unpaid timer starts there) and
+        that a settled table owes money again."""
         await self.session.execute(
             update(TableSession)
             .where(
                 self.scope(), TableSession.id == session_id, TableSession.first_order_at.is_(None)
             )
             .values(first_order_at=now)
+        )
+        # An order after the table settled is unpaid again: without this the settled-table
+        # auto-close could close a session that still has an unbilled order.
+        await self.session.execute(
+            update(TableSession)
+            .where(
+                self.scope(),
+                TableSession.id == session_id,
+                TableSession.payment_status == "settled",
+            )
+            .values(payment_status="partially_paid")
         )
 
     async def list_for_outlet(
