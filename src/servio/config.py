@@ -135,6 +135,18 @@ class Settings(BaseSettings):
     cb_halfopen_trials: int = 1  # calls let through while half-open
     cb_key_prefix: str = "cb:"  # Redis key prefix (after REDIS_KEY_PREFIX)
 
+    # --- payments (gateways) and approvals ---
+    gateway: Literal["stripe", "razorpay"] = "stripe"  # used when ENABLE_GATEWAY is on
+    gateway_timeout_secs: float = 10.0  # per HTTP call to the gateway
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    razorpay_key_id: str = ""
+    razorpay_key_secret: str = ""
+    razorpay_webhook_secret: str = ""
+    razorpay_api_base: str = "https://api.razorpay.com"
+    approval_ttl_secs: int = 120  # a manager's PIN approval token lives this long
+
     # --- e-mail (SMTP) ---
     smtp_host: str = ""  # empty: e-mails are written to the log (console channel)
     smtp_port: int = 587
