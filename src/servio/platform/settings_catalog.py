@@ -173,6 +173,14 @@ _SPECS = (
         "receipt_footer", "str", "", "Text printed at the bottom of receipts.", max_length=500
     ),
     SettingSpec(
+        "receipt_retention_days",
+        "int",
+        30,
+        "Days a guest can look their receipts up by phone or e-mail (after a one-time code).",
+        minimum=1,
+        maximum=3650,
+    ),
+    SettingSpec(
         "receipt_header", "str", "", "Text printed at the top of receipts.", max_length=500
     ),
     SettingSpec(
