@@ -6,8 +6,15 @@ from fastapi import APIRouter
 
 
 def build_api_router() -> APIRouter:
+    from servio.approvals.endpoints import router as approvals_router
     from servio.audit.endpoints import router as audit_router
     from servio.auth.endpoints import router as auth_router
+    from servio.billing.coupon_endpoints import router as coupon_router
+    from servio.billing.endpoints import router as invoices_router
+    from servio.billing.guest_endpoints import router as guest_bill_router
+    from servio.billing.pricing_endpoints import router as pricing_router
+    from servio.billing.rule_endpoints import router as pricing_rule_router
+    from servio.cash.endpoints import router as cash_router
     from servio.daily_pass.endpoints import router as daily_pass_router
     from servio.feedback.endpoints import router as feedback_router
     from servio.floor.endpoints import router as floor_router
@@ -19,13 +26,18 @@ def build_api_router() -> APIRouter:
     from servio.menu.endpoints import router as menu_router
     from servio.ops.endpoints import router as ops_router
     from servio.ordering.endpoints import router as ordering_router
+    from servio.payments.endpoints import router as payments_router
+    from servio.payments.guest_endpoints import router as guest_pay_router
     from servio.platform.endpoints import router as platform_router
     from servio.pos.endpoints import router as pos_router
     from servio.printing.endpoints import router as printing_router
     from servio.realtime.endpoints import router as realtime_router
+    from servio.receipts.endpoints import router as receipts_router
     from servio.sessions.endpoints import router as sessions_router
     from servio.setup.endpoints import router as setup_router
+    from servio.web.billing.endpoints import router as bill_pages_router
     from servio.web.console.endpoints import router as console_router
+    from servio.web.console.pricing_pages import router as console_pricing_router
     from servio.web.endpoints import router as web_router
     from servio.web.guest.endpoints import router as guest_app_router
     from servio.web.kds.endpoints import router as kds_pages_router
@@ -48,6 +60,16 @@ def build_api_router() -> APIRouter:
         sessions_router,
         ordering_router,
         pos_router,
+        invoices_router,
+        guest_bill_router,
+        approvals_router,
+        payments_router,
+        guest_pay_router,
+        pricing_router,
+        coupon_router,
+        pricing_rule_router,
+        cash_router,
+        receipts_router,
         kitchen_router,
         kitchen_sla_router,
         printing_router,
@@ -58,9 +80,11 @@ def build_api_router() -> APIRouter:
         setup_router,
         web_router,
         console_router,
+        console_pricing_router,
         staff_grid_router,
         pos_page_router,
         kds_pages_router,
+        bill_pages_router,
     ):
         root.include_router(router)
     return root

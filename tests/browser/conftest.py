@@ -68,6 +68,7 @@ class LiveServer:
     owner_password: str
     tenant_name: str
     outlet_name: str
+    database_url: str = ""  # the server's SQLite file, for seeding what no API creates
 
 
 @dataclass
@@ -217,6 +218,7 @@ def live_server(
             owner_password=DEFAULT_PASSWORD,
             tenant_name=tenant_name,
             outlet_name=outlet_name,
+            database_url=database_url,
         )
     finally:
         server.should_exit = True

@@ -30,6 +30,7 @@ MENU_LABEL_PREFIXES = (
     "cart.",
     "order.",
     "service_point.",
+    "bill.",  # the bill and split screens (guest-bill.js, loaded on demand)
 )
 UNCATEGORISED_ID = "uncategorised"
 COMBOS_ID = "combos"

@@ -140,6 +140,12 @@ CONSOLE_SETUP_LINKS: tuple[Link, ...] = (
         "lock",
         "Thumbs and NPS from guests, and the word guests enter before ordering.",
     ),
+    Link(
+        "Coupons & happy hours",
+        "/console/coupons",
+        "clock",
+        "Coupon codes with their limits and uses, and happy-hour discounts by day and time.",
+    ),
 )
 
 OPS_LINKS: tuple[Link, ...] = (

@@ -9,7 +9,9 @@ executed, so the strict CSP needs no nonce for it). Everything else is lazy:
 - `static/js/guest.js` (first paint) calls `GET /t/{qr_token}` as JSON for the session and
   `GET /g/{qr_token}/menu` for the menu, then draws it;
 - `static/js/guest-order.js` (the item sheet, nickname prompt, cart drawer, sending orders
-  and the offline order queue) is imported on the first tap that needs it.
+  and the offline order queue) is imported on the first tap that needs it;
+- `static/js/guest-bill.js` (+ `css/guest-bill.css`: the bill, split and pay screens) is
+  imported once the table asks for its bill or already has one.
 
 No database work here: the token is checked when the script calls the JSON API, so a
 scan costs one cheap HTML render. `tests/web/guest/test_shell_size.py` keeps the bytes of
@@ -44,7 +46,14 @@ SHELL_LABEL_PREFIXES = (
 )
 SHELL_CACHE_CONTROL = "no-cache"
 # The assets the shell and its lazy module need; the service worker precaches them.
-SHELL_ASSETS = ("css/guest.css", "js/guest.js", "js/guest-order.js", "icons/servio.svg")
+SHELL_ASSETS = (
+    "css/guest.css",
+    "js/guest.js",
+    "js/guest-order.js",
+    "js/guest-bill.js",
+    "css/guest-bill.css",
+    "icons/servio.svg",
+)
 SERVICE_WORKER_PATH = "/t/sw.js"
 MANIFEST_PATH = "/t/manifest.webmanifest"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -85,6 +94,8 @@ async def guest_shell(request: Request, qr_token: str) -> Response:
         "lang": lang,
         "labels": shell_labels(lang),
         "order_js": assets.url("js/guest-order.js"),
+        "bill_js": assets.url("js/guest-bill.js"),
+        "bill_css": assets.url("css/guest-bill.css"),
         "sw": SERVICE_WORKER_PATH,
     }
     return render(

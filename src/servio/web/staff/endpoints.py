@@ -40,6 +40,7 @@ async def staff_grid(request: Request, uow: Uow, actor: GridStaff) -> Response:
     context.update(
         can_manage=actor.can("sessions.manage"),
         can_toggle=actor.can("ordering.toggle"),
+        can_bill=actor.can("billing.write"),
         ordering_enabled=outlet.qr_ordering_enabled,
         amber_after_secs=int(AMBER_UNPAID_AFTER.total_seconds()),
     )

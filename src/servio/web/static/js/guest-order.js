@@ -63,7 +63,18 @@ function renderOrders() {
   }
   list.replaceChildren(...rows);
   G.$("#orders").hidden = rows.length === 0;
+  billButton();
   npsRow();
+}
+
+// "Get bill" under the orders once the table has ordered (guest-bill.js does the rest).
+function billButton() {
+  let b = G.$("#bill-btn");
+  if (!b) {
+    b = h("button", { class: "btn bill-get", id: "bill-btn", type: "button", onclick: () => G.bill().then((m) => m.ask()) }, L["action.get_bill"]);
+    G.$("#order-list").after(b);
+  }
+  b.hidden = G.orders.size === 0;
 }
 
 function feedbackRow(o) {
@@ -174,6 +185,7 @@ function sheetForm(kind, title, parts, submitLabel, onSubmit, onClose) {
 }
 
 // --- nickname: nobody types until the first "Add" ------------------------------------------
+export const member = () => ensureMember();
 function ensureMember() {
   if (G.mtoken) return Promise.resolve(true);
   return new Promise((resolve) => {

@@ -77,8 +77,9 @@ const G = {
   saveQueue() { write(QKEY, G.queue); },
 };
 
-let orderModule;
+let orderModule, billModule;
 G.order = () => (orderModule ||= import(boot.order_js).then((m) => (m.init(G), m)));
+G.bill = () => (billModule ||= import(boot.bill_js).then((m) => (m.init(G, boot.bill_css), m)));
 
 let toastTimer;
 G.toast = (msg) => {
@@ -174,6 +175,7 @@ function applySession(s) {
     G.orders = new Map(s.orders.map((o) => [o.order_id, { ...o, seen: Date.now() }]));
     if (G.renderOrders) G.renderOrders();
   }
+  if (s.payment_status && s.payment_status !== "unpaid") G.bill().then((m) => m.sync());
 }
 
 function applyJoin(s, saved) {

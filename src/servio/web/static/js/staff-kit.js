@@ -1,5 +1,6 @@
-/* What the staff screens (grid `staff.js`, kitchen display `kds.js`, POS `pos.js`) share:
-   DOM and JSON-API helpers, and the reconnect machinery of a live socket (jittered back-off,
+/* What the staff screens (grid `staff.js`, kitchen display `kds.js`, POS `pos.js`, bills
+   `bills.js`, cash drawer `cash.js`) share: DOM and JSON-API helpers, money in minor units,
+   clock times on the outlet's zone, idempotent money POSTs, and the reconnect machinery of a live socket (jittered back-off,
    heartbeat watchdog, following the page through hide/show and the page cache).
 
    Loaded (deferred) after servio.js and before the page script, as `window.ServioStaff`. */
@@ -71,6 +72,94 @@
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
+  }
+
+  /* A list answer: a bare array or a page `{items: [...]}`; [] when neither. */
+  function items(result) {
+    var d = result.data;
+    return Array.isArray(d) ? d : (d && d.items) || [];
+  }
+
+  /* Hours and minutes on the outlet's clock (`timeZone`, an IANA name), or on the browser's
+     when the zone is missing or unknown; "" when `value` is not a time. */
+  var clockFormats = {};
+  function clock(value, timeZone) {
+    var t = parseTime(value);
+    if (t === null) return "";
+    var key = timeZone || "";
+    if (!clockFormats[key]) {
+      var options = { hour: "2-digit", minute: "2-digit" };
+      try {
+        clockFormats[key] = new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options));
+      } catch (e) {
+        clockFormats[key] = new Intl.DateTimeFormat(undefined, options);
+      }
+    }
+    return clockFormats[key].format(new Date(t));
+  }
+
+  /* ---- money: integer minor units ↔ text ---- */
+
+  var ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+  var THREE = "BHD IQD JOD KWD LYD OMR TND";
+  function places(currency) {
+    return ZERO.indexOf(currency) !== -1 ? 0 : THREE.indexOf(currency) !== -1 ? 3 : 2;
+  }
+
+  /* 125050, "INR" → "₹1,250.50"; `blank` (default "") when there is no amount. */
+  var moneyFormats = {};
+  function formatMoney(minor, currency, blank) {
+    if (minor === null || minor === undefined) return blank === undefined ? "" : blank;
+    if (!moneyFormats[currency]) {
+      moneyFormats[currency] = new Intl.NumberFormat(currency === "INR" ? "en-IN" : undefined, { style: "currency", currency: currency });
+    }
+    return moneyFormats[currency].format(minor / Math.pow(10, places(currency)));
+  }
+
+  /* "1,250.5" → 125050 (minor units), or null when it is not an amount of `currency`. */
+  function parseMoney(text, currency) {
+    var s = String(text || "").replace(/[,\s₹$€£]/g, "");
+    if (!/^\d+(\.\d*)?$/.test(s)) return null;
+    var p = places(currency);
+    var parts = s.split(".");
+    if ((parts[1] || "").length > p && /[1-9]/.test(parts[1].slice(p))) return null;
+    var frac = (parts[1] || "").slice(0, p);
+    while (frac.length < p) frac += "0";
+    return parseInt(parts[0], 10) * Math.pow(10, p) + (p ? parseInt(frac || "0", 10) : 0);
+  }
+
+  /* 125050 → "1250.50": an amount as a form field holds it. */
+  function plainMoney(minor, currency) {
+    var p = places(currency);
+    return p ? (minor / Math.pow(10, p)).toFixed(p) : String(minor);
+  }
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  /* A money POST. The same request (url + body) keeps its Idempotency-Key until the server
+     gives a final answer; a network failure, 5xx, 429 or "still in flight" keeps it for the
+     retry (the server then replays the first answer instead of charging again). */
+  var pendingKeys = {};
+  function moneyPost(url, body) {
+    var fp = url + " " + JSON.stringify(body);
+    if (!pendingKeys[fp]) pendingKeys[fp] = newKey();
+    return api("POST", url, body, { headers: { "Idempotency-Key": pendingKeys[fp] } }).then(function (result) {
+      var code = (result.data && result.data.code) || "";
+      var retryable = result.status === 0 || result.status >= 500 || result.status === 429 || code === "IDEMPOTENCY_IN_FLIGHT";
+      if (!retryable) delete pendingKeys[fp];
+      return result;
+    });
+  }
+
+  /* The approval token in a `POST /api/v1/approvals/verify_pin` answer ("" when none). */
+  function approvalToken(data) {
+    var d = data || {};
+    return d.approval_token || d.token || "";
   }
 
   /* A message off a socket or event stream, or null when it is not JSON. */
@@ -177,6 +266,13 @@
     notice: notice,
     parseTime: parseTime,
     pad: pad,
+    items: items,
+    clock: clock,
+    formatMoney: formatMoney,
+    parseMoney: parseMoney,
+    plainMoney: plainMoney,
+    moneyPost: moneyPost,
+    approvalToken: approvalToken,
     parseMessage: parseMessage,
     Link: Link,
     onReady: onReady,

@@ -42,6 +42,8 @@
   var timezone;
   var canManage = false;
   var canToggle = false;
+  var canBill = false;
+  var billing = {}; // session_id -> true while its "Bill" request is in flight
   var amberAfterMs = 3600 * 1000;
 
   var points = []; // floor map items, in the server's (natural) order
@@ -382,6 +384,14 @@
       li.appendChild(el("p", "fire-badge fire-pending", "Sending to kitchen…"));
     }
 
+    if (canBill && session.order_count > 0 && session.payment_status !== "settled") {
+      var bill = el("button", "btn btn-primary btn-bill", billing[session.session_id] ? "Billing…" : "Bill");
+      bill.type = "button";
+      bill.dataset.bill = session.session_id;
+      bill.disabled = !!billing[session.session_id];
+      bill.setAttribute("aria-label", "Bill " + point.label);
+      li.appendChild(bill);
+    }
     if (canManage) {
       var close = el("button", "btn btn-close", "Close");
       close.type = "button";
@@ -858,12 +868,37 @@
     }
   }
 
+  /* "Bill": the table's bill (a new invoice for what is not billed yet, or the open one),
+     then its bill screen to take payment. The key is kept while the same tap is retried. */
+  var billKeys = {};
+  function billSession(sessionId, button) {
+    billing[sessionId] = true;
+    button.disabled = true;
+    button.textContent = "Billing…";
+    if (!billKeys[sessionId]) billKeys[sessionId] = window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+    var url = "/api/v1/sessions/" + encodeURIComponent(sessionId) + "/bill";
+    kit.api("POST", url, {}, { headers: { "Idempotency-Key": billKeys[sessionId] } }).then(function (result) {
+      var d = result.data || {};
+      var invoice = d.id ? d : (d.items || d.invoices || [])[0];
+      if (result.status !== 0 && result.status < 500) delete billKeys[sessionId];
+      if (result.ok && invoice && invoice.id) {
+        window.location.assign("/staff/bills/" + encodeURIComponent(invoice.id));
+        return;
+      }
+      delete billing[sessionId];
+      render();
+      notice(problemText(result, "The bill could not be made. Try again."));
+    });
+  }
+
   /* ------------------------------------------------------------------ start */
 
   function onClick(event) {
     var target = event.target.closest("button");
     if (!target || !app.contains(target)) return;
-    if (target.dataset.close) {
+    if (target.dataset.bill) {
+      billSession(target.dataset.bill, target);
+    } else if (target.dataset.close) {
       closeSession(target.dataset.close, target);
     } else if (target.dataset.restore) {
       restoreSession(target);
@@ -885,6 +920,7 @@
     timezone = app.dataset.timezone || undefined;
     canManage = app.dataset.canManage === "true";
     canToggle = app.dataset.canToggle === "true";
+    canBill = app.dataset.canBill === "true";
     amberAfterMs = parseInt(app.dataset.amberAfterSecs || "3600", 10) * 1000;
     orderingEnabled = app.dataset.orderingEnabled !== "false";
 
