@@ -58,7 +58,7 @@ def test_demo_json_has_the_documented_shape_and_is_idempotent(cli_env: Path) -> 
     }
     assert first["base_url"] == "http://127.0.0.1:8765"
     assert set(first["owner"]) == {"email", "password"}
-    assert {s["role"] for s in first["staff"]} == {"cashier", "kitchen"}
+    assert {s["role"] for s in first["staff"]} == {"cashier", "kitchen", "manager"}
     assert all(set(s) == {"name", "role", "pin"} for s in first["staff"])
     assert set(first["urls"]) == {"guest", "staff", "kds", "console", "docs"}
     assert first["urls"]["docs"] == "http://127.0.0.1:8765/docs"

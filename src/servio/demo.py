@@ -17,7 +17,17 @@ from servio.floor.demo_data import seed_demo_service_points
 from servio.kit.db import Database, UnitOfWork, database_from_settings
 from servio.kit.errors import Conflict
 from servio.menu.demo_data import seed_demo_menu
-from servio.models import Outlet, ProviderAdmin, StaffOutletGrant, StaffUser, Tenant
+from servio.models import (
+    CashDrawer,
+    Coupon,
+    MenuCategory,
+    Outlet,
+    PricingRule,
+    ProviderAdmin,
+    StaffOutletGrant,
+    StaffUser,
+    Tenant,
+)
 
 DEMO_SLUG = "demo-bistro"
 OWNER = {"name": "Asha Rao", "email": "owner@demo.servio.local", "password": "demo-owner-pass"}
@@ -25,8 +35,31 @@ PROVIDER = {"email": "provider@demo.servio.local", "password": "demo-provider-pa
 FLOOR_STAFF = [
     {"name": "Chitra", "role": "cashier", "pin": "2468"},
     {"name": "Kiran", "role": "kitchen", "pin": "1357"},
+    # Approves refunds, voids and no-sales with this PIN (STAFF-02).
+    {"name": "Meera", "role": "manager", "pin": "9753"},
 ]
 OPEN_ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+# A welcome coupon (10 %, at most ₹100, once per guest) and an evening happy hour on drinks.
+DEMO_COUPON = {
+    "code": "WELCOME10",
+    "name": "Welcome offer",
+    "kind": "percent",
+    "percent": "10",
+    "max_discount": 10000,
+    "stackable": False,
+    "cap_per_guest": 1,
+}
+DEMO_HAPPY_HOUR = {
+    "name": "Evening happy hour",
+    "kind": "happy_hour",
+    "adjustment": "percent",
+    "percent": "20",
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "start_time": "17:00",
+    "end_time": "19:00",
+}
+DEMO_HAPPY_HOUR_CATEGORY = "Beverages"
+DEMO_DRAWER = "Front till"  # the cashier opens it with a float (PAY-04)
 
 
 async def _tenant_and_outlet(uow: UnitOfWork) -> tuple[Tenant, Outlet]:
@@ -105,6 +138,56 @@ async def _staff(
     return user
 
 
+async def _pricing(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> None:
+    """The demo coupon and happy hour (kept as they are when they exist: found by code and
+    by name). The happy hour covers the drinks category; FLAG_HAPPY_HOUR stays as set."""
+    session = uow.session
+    coupon = await session.execute(
+        select(Coupon.id).where(Coupon.tenant_id == tenant_id, Coupon.code == DEMO_COUPON["code"])
+    )
+    if coupon.scalar_one_or_none() is None:
+        session.add(Coupon(tenant_id=tenant_id, outlet_id=outlet_id, **DEMO_COUPON))
+    rule = await session.execute(
+        select(PricingRule.id).where(
+            PricingRule.tenant_id == tenant_id,
+            PricingRule.outlet_id == outlet_id,
+            PricingRule.name == DEMO_HAPPY_HOUR["name"],
+        )
+    )
+    if rule.scalar_one_or_none() is None:
+        drinks = await session.execute(
+            select(MenuCategory.id).where(
+                MenuCategory.tenant_id == tenant_id,
+                MenuCategory.outlet_id == outlet_id,
+                MenuCategory.name == DEMO_HAPPY_HOUR_CATEGORY,
+            )
+        )
+        category_id = drinks.scalars().first()
+        session.add(
+            PricingRule(
+                tenant_id=tenant_id,
+                outlet_id=outlet_id,
+                category_ids=[category_id] if category_id else [],
+                **DEMO_HAPPY_HOUR,
+            )
+        )
+    await session.flush()
+
+
+async def _drawer(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> None:
+    """The demo outlet's cash drawer (kept as it is when it exists: found by name)."""
+    found = await uow.session.execute(
+        select(CashDrawer.id).where(
+            CashDrawer.tenant_id == tenant_id,
+            CashDrawer.outlet_id == outlet_id,
+            CashDrawer.name == DEMO_DRAWER,
+        )
+    )
+    if found.scalar_one_or_none() is None:
+        uow.session.add(CashDrawer(tenant_id=tenant_id, outlet_id=outlet_id, name=DEMO_DRAWER))
+        await uow.session.flush()
+
+
 async def _provider(uow: UnitOfWork, email: str, password: str, *, reset: bool) -> bool:
     admin = (
         await uow.session.execute(select(ProviderAdmin).where(ProviderAdmin.email == email))
@@ -145,6 +228,8 @@ async def seed_demo(settings: Settings, database: Database | None = None) -> dic
                 )
             await _provider(uow, PROVIDER["email"], PROVIDER["password"], reset=True)
             await seed_demo_menu(uow, tenant.id, outlet.id)
+            await _pricing(uow, tenant.id, outlet.id)
+            await _drawer(uow, tenant.id, outlet.id)
             points = await seed_demo_service_points(uow, settings, tenant.id, outlet.id)
             tenant_id, outlet_id = tenant.id, outlet.id
     finally:
@@ -197,6 +282,7 @@ def render_demo_text(info: dict[str, Any]) -> str:
         f"  Staff grid      {urls['staff']}",
         f"  Kitchen display {urls['kds']}   expo {urls['kds']}/expo",
         f"  Point of sale   {info['base_url']}/pos",
+        f"  Bills           {info['base_url']}/staff/bills   cash drawer {info['base_url']}/cash",
         f"  API docs        {urls['docs']}",
         f"  Outlet ID       {info['outlet_id']}",
         "  Staff PINs      "
