@@ -140,12 +140,16 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-async def _seed(database_url: str) -> tuple[str, str, str, str]:
+async def seed_venue(
+    database_url: str,
+    *,
+    outlet_name: str = "Harbour Café Marina",
+    owner_email: str = "asha@harbour.example",
+) -> tuple[str, str, str, str]:
+    """A tenant with one outlet and its owner: (owner name, owner e-mail, tenant, outlet)."""
     db = Database(make_test_engine(database_url))
     try:
-        tenant, outlet = await make_tenant(
-            db, name="Harbour Café", outlet_name="Harbour Café Marina"
-        )
+        tenant, outlet = await make_tenant(db, name="Harbour Café", outlet_name=outlet_name)
         # Every browser test adds tables of its own to this one venue: a raised table limit
         # keeps them from running into FEATURE_LIMIT as the suite grows.
         async with db.unit_of_work(bypass_rls=True) as uow:
@@ -153,7 +157,7 @@ async def _seed(database_url: str) -> tuple[str, str, str, str]:
                 update(Tenant).where(Tenant.id == tenant.id).values(max_tables=500)
             )
         owner = await make_staff(
-            db, tenant, outlet, roles=["owner"], name="Asha Menon", email="asha@harbour.example"
+            db, tenant, outlet, roles=["owner"], name="Asha Menon", email=owner_email
         )
         assert owner.email is not None
         return owner.name, owner.email, tenant.name, outlet.name
@@ -174,7 +178,7 @@ def live_server(
     db_path = tmp_path_factory.mktemp("browser-db") / "servio.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
     upgrade(database_url)
-    owner_name, owner_email, tenant_name, outlet_name = asyncio.run(_seed(database_url))
+    owner_name, owner_email, tenant_name, outlet_name = asyncio.run(seed_venue(database_url))
 
     settings = Settings(
         app_env="test",

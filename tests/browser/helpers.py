@@ -4,7 +4,9 @@ of its own rather than relying on what another left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 from typing import Any
 
 import httpx
@@ -75,3 +77,22 @@ def new_table(base_url: str, headers: dict[str, str], prefix: str) -> dict[str, 
     tables = call_api(base_url, headers, "GET", "/api/v1/tables")["items"]
     table: dict[str, Any] = next(t for t in tables if t["label"] == label)
     return table
+
+
+def run_in_thread(coro: Any) -> Any:
+    """Run a coroutine to completion in a thread of its own (the sync Playwright API keeps
+    an event loop running in this one)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as error:  # re-raised below, in the test's thread
+            box["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -8,10 +8,8 @@ Every screen is photographed at phone (390x844) and tablet (820x1180) sizes into
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,13 @@ from sqlalchemy import select
 from servio.kit.db import Database, make_test_engine
 from servio.models import Outlet, Tenant
 from tests.browser.conftest import BrowserPage, LiveServer, sign_in_staff
-from tests.browser.helpers import call_api, new_table, open_for_qr_orders, owner_headers
+from tests.browser.helpers import (
+    call_api,
+    new_table,
+    open_for_qr_orders,
+    owner_headers,
+    run_in_thread,
+)
 from tests.fixtures.auth import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -42,25 +46,6 @@ def shots(page: Any, name: str) -> None:
         page.set_viewport_size(size)
         page.screenshot(path=str(SHOTS / f"{name}-{size_name}.png"), full_page=True)
     page.set_viewport_size(own)
-
-
-def _run(coro: Any) -> Any:
-    """Run a coroutine to completion in a thread of its own (the sync Playwright API keeps
-    an event loop running in this one)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as error:  # re-raised below, in the test's thread
-            box["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 async def _add_manager(database_url: str, outlet_name: str, pin: str) -> None:
@@ -119,7 +104,7 @@ def venue(live_server: LiveServer) -> BillVenue:
                 "position": position,
             },
         )
-    _run(_add_manager(live_server.database_url, live_server.outlet_name, MANAGER_PIN))
+    run_in_thread(_add_manager(live_server.database_url, live_server.outlet_name, MANAGER_PIN))
     return BillVenue(live_server.base_url, headers, thali, lassi)
 
 
