@@ -21,7 +21,7 @@ from servio.kit.clock import utcnow
 from servio.kit.ids import new_id
 from servio.kit.pagination import DEFAULT_LIMIT
 from servio.kit.repository import TenantRepository
-from servio.models import Coupon, CouponCounter, CouponRedemption, Outlet
+from servio.models import Coupon, CouponCounter, CouponRedemption
 
 
 class CouponRepository(TenantRepository[Coupon]):
@@ -61,10 +61,6 @@ class CouponRepository(TenantRepository[Coupon]):
             filters.append(Coupon.code.startswith(code.strip().upper(), autoescape=True))
         return await self.list_page(*filters, cursor=cursor, limit=limit)
 
-    async def insert(self, row: Coupon) -> bool:
-        """INSERT in a SAVEPOINT; False when the code is already used in the tenant."""
-        return await self.add_unless_taken(row)
-
     async def update_if_version(
         self, coupon_id: str, expected_version: int, values: dict[str, Any]
     ) -> Coupon | None:
@@ -80,13 +76,6 @@ class CouponRepository(TenantRepository[Coupon]):
         async with self.session.begin_nested():
             row: Coupon | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return row
-
-    async def outlet_timezone(self, outlet_id: str) -> str | None:
-        stmt = select(Outlet.timezone).where(
-            Outlet.tenant_id == self.tenant_id, Outlet.id == outlet_id
-        )
-        zone: str | None = (await self.session.execute(stmt)).scalar_one_or_none()
-        return zone
 
 
 class CouponCounterRepository(TenantRepository[CouponCounter]):
@@ -111,12 +100,6 @@ class CouponCounterRepository(TenantRepository[CouponCounter]):
         used: int | None = (await self.session.execute(statement)).scalar_one_or_none()
         return used
 
-    async def used(self, coupon_id: str, scope: str) -> int:
-        stmt = select(CouponCounter.used).where(
-            self.scope(), CouponCounter.coupon_id == coupon_id, CouponCounter.scope == scope
-        )
-        return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
-
 
 class CouponRedemptionRepository(TenantRepository[CouponRedemption]):
     model = CouponRedemption
@@ -137,7 +120,3 @@ class CouponRedemptionRepository(TenantRepository[CouponRedemption]):
             coupon_id: (int(total), int(on_day or 0))
             for coupon_id, total, on_day in (await self.session.execute(stmt)).tuples()
         }
-
-    async def for_invoice(self, invoice_id: str) -> Sequence[CouponRedemption]:
-        stmt = self.select().where(CouponRedemption.invoice_id == invoice_id)
-        return (await self.session.execute(stmt)).scalars().all()

@@ -39,6 +39,7 @@ from servio.kit.db import UnitOfWork
 from servio.kit.errors import NotFound, ProblemError, validation_problem
 from servio.kit.pagination import DEFAULT_LIMIT
 from servio.models import Coupon, CouponRedemption
+from servio.ordering.repository import outlet_timezone
 from servio.ordering.service import business_date
 from servio.platform.exceptions import VersionMismatch
 
@@ -128,10 +129,6 @@ class CouponCapReached(ProblemError):
         )
 
 
-COUPON_CAP_PROBLEMS: tuple[tuple[int, str], ...] = ((409, "COUPON_CAP_REACHED"),)
-"""For `problem_responses(...)` on every route that issues an invoice with coupons."""
-
-
 # --- read models ----------------------------------------------------------------------------
 
 
@@ -160,26 +157,17 @@ def _visible_outlet(actor: StaffActor) -> str | None:
     raise CouponOutletRequired()
 
 
-async def _today(repo: CouponRepository, outlet_id: str | None, now: datetime) -> str:
-    zone = await repo.outlet_timezone(outlet_id) if outlet_id else None
-    return business_date(zone or "UTC", now)
+async def _today(uow: UnitOfWork, tenant_id: str, outlet_id: str | None, now: datetime) -> str:
+    zone = await outlet_timezone(uow.session, tenant_id, outlet_id) if outlet_id else "UTC"
+    return business_date(zone, now)
 
 
 async def _views(uow: UnitOfWork, actor: StaffActor, rows: Sequence[Coupon]) -> list[CouponView]:
-    repo = CouponRepository(uow.session, actor.tenant_id)
-    today = await _today(repo, actor.outlet_id, utcnow())
+    today = await _today(uow, actor.tenant_id, actor.outlet_id, utcnow())
     counts = await CouponRedemptionRepository(uow.session, actor.tenant_id).usage(
         [r.id for r in rows], today
     )
     return [CouponView(r, Usage(*counts.get(r.id, (0, 0)))) for r in rows]
-
-
-async def usage(uow: UnitOfWork, coupon: Coupon, *, business_day: str) -> Usage:
-    """Uses of `coupon` on issued invoices: all time, and on `business_day`."""
-    counts = await CouponRedemptionRepository(uow.session, coupon.tenant_id).usage(
-        [coupon.id], business_day
-    )
-    return Usage(*counts.get(coupon.id, (0, 0)))
 
 
 # --- admin CRUD -----------------------------------------------------------------------------
@@ -232,7 +220,7 @@ def _target_outlet(actor: StaffActor, body: CouponCreate) -> str | None:
 async def create_coupon(uow: UnitOfWork, actor: StaffActor, body: CouponCreate) -> CouponView:
     outlet_id = _target_outlet(actor, body)
     row = Coupon(**body.model_dump(exclude={"outlet_id"}), outlet_id=outlet_id)
-    if not await CouponRepository(uow.session, actor.tenant_id).insert(row):
+    if not await CouponRepository(uow.session, actor.tenant_id).add_unless_taken(row):
         raise CouponCodeTaken(body.code)
     await audit.record(
         uow,

@@ -78,9 +78,9 @@ def tax_names(rows: Sequence[HsnRow]) -> list[str]:
     return names
 
 
-def page_height_mm(invoice: InvoiceRead) -> float:
+def page_height_mm(invoice: InvoiceRead, hsn_rows: Sequence[HsnRow]) -> float:
     rows = len(invoice.lines) * ROLL_LINE_MM + ROLL_ROW_MM * (
-        len(invoice.tax_lines) + len(invoice.splits) + 2 * len(hsn_summary(_lines(invoice)))
+        len(invoice.tax_lines) + len(invoice.splits) + 2 * len(hsn_rows)
     )
     return round(ROLL_BASE_MM + rows, 1)
 
@@ -106,7 +106,7 @@ def invoice_html(
     return _ENV.get_template(TEMPLATE).render(
         inv=invoice,
         size=size,
-        height=page_height_mm(invoice),
+        height=page_height_mm(invoice, rows),
         hsn_rows=rows,
         hsn_taxes=tax_names(rows),
         issued_text=issued.strftime("%d %b %Y %H:%M"),

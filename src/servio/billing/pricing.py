@@ -77,8 +77,6 @@ class CartItem:
     menu_item_id: str
     qty: int
     modifiers: tuple[str, ...] = ()
-    member_id: str | None = None
-    ref: str | None = None  # defaults to the line's index ("0", "1", …)
 
 
 @dataclass(frozen=True)
@@ -156,12 +154,7 @@ def tax_basis_of(
 ) -> dict[str, Any]:
     """What the invoice's figures were computed under (frozen into `Invoice.tax_basis`)."""
     raw = dict(outlet.tax_profile or {})
-    inter_state = (
-        profile.effective_regime == "gst"
-        and place_of_supply is not None
-        and profile.state_code is not None
-        and place_of_supply != profile.state_code
-    )
+    inter_state = profile.inter_state(place_of_supply)
     return {
         "regime": profile.effective_regime,
         "gst_mode": profile.gst_mode,
@@ -211,6 +204,17 @@ def _item_rate(value: str | None) -> Decimal:
     return DEFAULT_GST_RATE if rate is None or not 0 <= rate <= 100 else rate
 
 
+def window_of(row: PricingRule | PriceList) -> Window:
+    """The days, outlet-local times and validity of a rule or price list row."""
+    return Window(
+        days=tuple(row.days or ()),
+        start_time=row.start_time or None,
+        end_time=row.end_time or None,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
+
+
 def rule_spec(row: PricingRule) -> RuleSpec:
     return RuleSpec(
         id=row.id,
@@ -220,13 +224,7 @@ def rule_spec(row: PricingRule) -> RuleSpec:
         direction="surcharge" if row.direction == "surcharge" else "discount",
         percent=_rate_or_none(row.percent),
         amount=row.amount,
-        window=Window(
-            days=tuple(row.days or ()),
-            start_time=row.start_time or None,
-            end_time=row.end_time or None,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-        ),
+        window=window_of(row),
         payment_type=row.payment_type,
         item_ids=frozenset(row.item_ids or ()),
         category_ids=frozenset(row.category_ids or ()),
@@ -240,13 +238,7 @@ def price_list_spec(row: PriceList) -> PriceListSpec:
         id=row.id,
         name=row.name,
         prices={str(k): int(v) for k, v in (row.prices or {}).items()},
-        window=Window(
-            days=tuple(row.days or ()),
-            start_time=row.start_time or None,
-            end_time=row.end_time or None,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-        ),
+        window=window_of(row),
         priority=row.priority,
         is_active=row.is_active,
     )
@@ -345,7 +337,7 @@ async def price_bill(
 ) -> PricedBill:
     """Price `lines` for the outlet at the instant `at` (UTC).
 
-    Lines without a `category_id` get their menu item's (category rules then match).
+    Lines without a `category_id` get their menu item's when a rule targets categories.
     Raises the coupon errors (422 COUPON_NOT_FOUND, COUPON_INACTIVE, COUPON_EXPIRED,
     COUPON_NOT_YET_VALID, COUPON_MIN_SUBTOTAL, NON_STACKABLE) and 422 TIPS_DISABLED when a
     tip is given while the outlet's `tips_enabled` setting is off. Nothing is written.
@@ -363,7 +355,7 @@ async def price_bill(
         uow, tenant_id=tenant_id, outlet_id=outlet.id, codes=coupon_codes, at=at
     )
     missing = {ln.menu_item_id for ln in lines if ln.category_id is None}
-    if missing and (rules or lists):
+    if missing and any(r.category_ids for r in rules):  # only category rules read them
         categories = await item_categories(uow.session, tenant_id, outlet.id, missing)
         lines = [
             replace(ln, category_id=categories.get(ln.menu_item_id))
@@ -408,12 +400,12 @@ async def cart_bill_lines(
     tenant_id: str,
     outlet: Outlet,
     items: Sequence[CartItem],
-    at: datetime | None = None,
 ) -> list[BillLine]:
     """Bill lines for a cart, priced from the outlet's menu as it is now (server prices
     only). An unknown, retired, foreign or out-of-stock item is 422 ITEM_UNAVAILABLE and a
     bad modifier choice 422 INVALID_MODIFIERS, each with the failing `line` index.
-    `at` becomes every line's `ordered_at` (None: the bill's instant is used)."""
+    Lines carry no `category_id` and no `ordered_at`: `price_bill` looks categories up
+    (only when a rule targets categories) and prices the lines at the bill's instant."""
     if not items:
         return []
     ids = {i.menu_item_id for i in items}
@@ -424,7 +416,6 @@ async def cart_bill_lines(
         if chosen
         else {}
     )
-    categories = await item_categories(uow.session, tenant_id, outlet.id, ids)
     lines: list[BillLine] = []
     for index, item in enumerate(items):
         try:
@@ -435,17 +426,15 @@ async def cart_bill_lines(
         snapshot = snapshots[item.menu_item_id]
         lines.append(
             BillLine(
-                ref=item.ref if item.ref is not None else str(index),
+                ref=str(index),
                 menu_item_id=item.menu_item_id,
-                category_id=categories.get(item.menu_item_id),
+                category_id=None,
                 name=snapshot.name,
                 qty=item.qty,
                 base_price=priced.base_price,
                 modifiers_total=priced.unit_price - priced.base_price,
                 rate=_item_rate(snapshot.gst_rate),
                 hsn=snapshot.hsn,
-                member_id=item.member_id,
-                ordered_at=as_utc(at) if at is not None else None,
             )
         )
     return lines

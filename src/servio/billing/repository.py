@@ -79,7 +79,14 @@ class InvoiceRepository(TenantRepository[Invoice]):
         if session_id is not None:
             stmt = stmt.where(Invoice.session_id == session_id)
         else:
-            stmt = stmt.where(Invoice.session_id.is_(None), Invoice.source != "session")
+            # Without a session only the invoices naming one of the ids (see `for_order`)
+            # are read, not every counter/POS invoice the tenant ever issued.
+            order_ids_text = cast(Invoice.order_ids, String)
+            stmt = stmt.where(
+                Invoice.session_id.is_(None),
+                Invoice.source != "session",
+                or_(*(order_ids_text.like(f'%"{i}"%') for i in wanted)),
+            )
         billed: set[str] = set()
         for (ids,) in (await self.session.execute(stmt)).tuples():
             billed.update(i for i in ids or () if i in wanted)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from servio.audit import service as audit
 from servio.auth.actors import StaffActor
+from servio.billing.pricing import window_of
 from servio.billing.rule_repository import (
     OutletMenuRefs,
     OutletScopedRepository,
@@ -32,7 +33,7 @@ from servio.billing.rule_schemas import (
     PricingRuleCreate,
     PricingRuleUpdate,
 )
-from servio.billing.rules import DAYS, Window, local_time, window_in_force
+from servio.billing.rules import DAYS, local_time, window_in_force
 from servio.events import EventName
 from servio.kit.clock import utcnow
 from servio.kit.db import UnitOfWork
@@ -98,19 +99,9 @@ def _outlet(actor: StaffActor) -> str:
     return actor.outlet_id
 
 
-def _window(row: PricingRule | PriceList) -> Window:
-    return Window(
-        days=tuple(row.days or ()),
-        start_time=row.start_time,
-        end_time=row.end_time,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-    )
-
-
 def is_open(row: PricingRule | PriceList, at: datetime, timezone: str) -> bool:
     """Whether the row is active and its window covers `at` at the outlet."""
-    return bool(row.is_active) and window_in_force(_window(row), at, timezone)
+    return bool(row.is_active) and window_in_force(window_of(row), at, timezone)
 
 
 async def _timezone(uow: UnitOfWork, actor: StaffActor) -> str:
@@ -190,11 +181,9 @@ async def _update(
     repo: OutletScopedRepository[RowT],
     current: RowT,
     changes: dict[str, Any],
-    expected_version: int | None,
     subject: str,
 ) -> Viewed:
-    if expected_version is not None and expected_version != current.version:
-        raise VersionMismatch(current.version)
+    """Apply `changes` to `current` (locked and version-checked by `_locked`)."""
     changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
     if not changes:
         return (await _view(uow, actor, [current]))[0]
@@ -271,17 +260,15 @@ async def update_rule(
         item_ids=sorted(set(sent.get("item_ids", ())) - set(current.item_ids or ())),
         category_ids=sorted(set(sent.get("category_ids", ())) - set(current.category_ids or ())),
     )
-    return await _update(uow, actor, repo, current, merged, expected_version, "pricing_rule")
+    return await _update(uow, actor, repo, current, merged, "pricing_rule")
 
 
 async def delete_rule(
     uow: UnitOfWork, actor: StaffActor, rule_id: str, expected_version: int | None
 ) -> Viewed:
     repo = _rules(uow, actor)
-    current = await repo.get_or_404(rule_id, for_update=True)
-    return await _update(
-        uow, actor, repo, current, {"is_active": False}, expected_version, "pricing_rule"
-    )
+    current = await _locked(repo, rule_id, expected_version)
+    return await _update(uow, actor, repo, current, {"is_active": False}, "pricing_rule")
 
 
 async def happy_hours_now(uow: UnitOfWork, actor: StaffActor) -> HappyHoursView:
@@ -347,14 +334,12 @@ async def update_price_list(
     if "prices" in sent:
         new_ids = set(sent["prices"]) - set(current.prices or {})
         await _check_refs(uow, actor, item_ids=sorted(new_ids), field="prices")
-    return await _update(uow, actor, repo, current, merged, expected_version, "price_list")
+    return await _update(uow, actor, repo, current, merged, "price_list")
 
 
 async def delete_price_list(
     uow: UnitOfWork, actor: StaffActor, list_id: str, expected_version: int | None
 ) -> Viewed:
     repo = _lists(uow, actor)
-    current = await repo.get_or_404(list_id, for_update=True)
-    return await _update(
-        uow, actor, repo, current, {"is_active": False}, expected_version, "price_list"
-    )
+    current = await _locked(repo, list_id, expected_version)
+    return await _update(uow, actor, repo, current, {"is_active": False}, "price_list")

@@ -232,17 +232,13 @@ async def read_model(uow: UnitOfWork, invoice: Invoice) -> InvoiceRead:
     return read
 
 
-async def _staff_invoice(uow: UnitOfWork, actor: StaffActor, invoice_id: str) -> Invoice:
+async def get_invoice(uow: UnitOfWork, actor: StaffActor, invoice_id: str) -> Invoice:
     invoice = await InvoiceRepository(uow.session, actor.tenant_id).get_in_outlet(
         invoice_id, staff_outlet(actor)
     )
     if invoice is None:
         raise InvoiceNotFound()
     return invoice
-
-
-async def get_invoice(uow: UnitOfWork, actor: StaffActor, invoice_id: str) -> Invoice:
-    return await _staff_invoice(uow, actor, invoice_id)
 
 
 async def list_invoices(
@@ -473,8 +469,8 @@ async def _bill_locked_session(
     billed = await invoices.billed_order_ids((o.id for o in orders), session.id)
     new = [o for o in orders if o.id not in billed]
     if not new:
+        # A void invoice is fully credited, so its balance is 0 and it never shows here.
         existing = [i for i in await invoices.for_session(session.id) if balance_due(i) > 0]
-        existing = [i for i in existing if i.status != "void"]
         if existing:
             return BillOutcome(existing[-1], False)
         raise NothingToBill()
@@ -492,7 +488,7 @@ async def _bill_locked_session(
         guest_key=guest_key,
         now=now,
     )
-    await _sync_session(uow, actor, session.id, now, locked=True)
+    await _sync_session(uow, actor, session.id, now)
     label = await source_repo.point_label(session.service_point_id)
     data = {"session_id": session.id, "invoice_id": invoice.id, "table": label}
     await emit(
@@ -597,7 +593,7 @@ async def issue_for_order(
         now=now,
     )
     if order.session_id is not None:
-        await _sync_session(uow, actor, order.session_id, now, locked=False)
+        await _sync_session(uow, actor, order.session_id, now)
     return invoice
 
 
@@ -622,11 +618,9 @@ async def bill_order(
             "this order belongs to a table session",
             hint="bill the table: POST /api/v1/sessions/{id}/bill",
         )
-    invoices = InvoiceRepository(uow.session, actor.tenant_id)
-    if await invoices.billed_order_ids([order.id], None):
-        existing = await invoices.for_order(order.id)
-        if existing is not None:
-            return BillOutcome(existing, False)
+    existing = await InvoiceRepository(uow.session, actor.tenant_id).for_order(order.id)
+    if existing is not None:
+        return BillOutcome(existing, False)
     invoice = await issue_for_order(
         uow, actor, order, source="counter", settings=settings, body=body
     )
@@ -669,7 +663,7 @@ async def _complete_served(
 
 
 async def _sync_session(
-    uow: UnitOfWork, actor: AnyActor, session_id: str, now: datetime, *, locked: bool
+    uow: UnitOfWork, actor: AnyActor, session_id: str, now: datetime
 ) -> str | None:
     """Recompute the session's payment_status from its invoices (locking the session row
     first, so two payments on sibling invoices cannot both miss that the table is settled)."""
@@ -679,15 +673,14 @@ async def _sync_session(
     session = await source_repo.lock_session(session_id)
     if session is None:
         return None
-    invoices = await InvoiceRepository(uow.session, tenant_id).for_session(session_id)
+    invoice_repo = InvoiceRepository(uow.session, tenant_id)
+    invoices = await invoice_repo.for_session(session_id)
     orders = [
         o
         for o in await source_repo.session_orders(session_id)
         if o.status not in UNBILLABLE_ORDER_STATUSES
     ]
-    billed = await InvoiceRepository(uow.session, tenant_id).billed_order_ids(
-        (o.id for o in orders), session_id
-    )
+    billed = await invoice_repo.billed_order_ids((o.id for o in orders), session_id)
     status = session_payment_status(invoices, len([o for o in orders if o.id not in billed]))
     before = session.payment_status
     if status == before:
@@ -802,7 +795,7 @@ async def after_status_change(
         if invoice.status == "paid":
             await _complete_served(uow, actor, list(invoice.order_ids or []), now)
     if invoice.session_id is not None:
-        await _sync_session(uow, actor, invoice.session_id, now, locked=False)
+        await _sync_session(uow, actor, invoice.session_id, now)
 
 
 # --- credit notes and voids -----------------------------------------------------------------
@@ -922,7 +915,7 @@ async def issue_credit_note(
         dedupe_key=f"credit_note.issued:{note.id}",
     )
     if updated.session_id is not None:
-        await _sync_session(uow, actor, updated.session_id, now, locked=False)
+        await _sync_session(uow, actor, updated.session_id, now)
     return note
 
 
@@ -1159,7 +1152,7 @@ async def document_facts(
 ) -> DocumentFacts:
     """What the PDF needs: the frozen invoice, the outlet's clock, the logo as a data URI
     (None when there is none or it cannot be read: the invoice is still valid without)."""
-    invoice = await _staff_invoice(uow, actor, invoice_id)
+    invoice = await get_invoice(uow, actor, invoice_id)
     source_repo = BillSourceRepository(uow.session, actor.tenant_id)
     outlet = await _outlet(uow, actor.tenant_id, invoice.outlet_id)
     logo_uri: str | None = None

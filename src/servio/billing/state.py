@@ -100,8 +100,8 @@ def balance_due(invoice: Settlement | Invoice) -> int:
 
 
 def creditable(invoice: Settlement | Invoice) -> int:
-    """What credit notes may still take off the invoice."""
-    return max(0, invoice.total - invoice.credited_amount)
+    """What credit notes may still take off the invoice (the same figure as `payable`)."""
+    return payable(invoice)
 
 
 def status_for(
@@ -122,19 +122,6 @@ def status_for(
     if due_at is not None and as_utc(due_at) < as_utc(now):
         return "overdue"
     return "partial" if paid_amount - refunded_amount > 0 else "sent"
-
-
-def status_of(
-    invoice: Settlement | Invoice, *, due_at: datetime | None, now: datetime
-) -> InvoiceStatus:
-    return status_for(
-        total=invoice.total,
-        paid_amount=invoice.paid_amount,
-        refunded_amount=invoice.refunded_amount,
-        credited_amount=invoice.credited_amount,
-        due_at=due_at,
-        now=now,
-    )
 
 
 def can_transition(current: str, target: str) -> bool:

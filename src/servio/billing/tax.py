@@ -135,6 +135,15 @@ class TaxProfile:
             return "none"
         return self.regime
 
+    def inter_state(self, place_of_supply: str | None) -> bool:
+        """GST with a place of supply in another state than the outlet's: IGST."""
+        return (
+            self.effective_regime == "gst"
+            and place_of_supply is not None
+            and self.state_code is not None
+            and place_of_supply.strip() != self.state_code.strip()
+        )
+
     @property
     def tax_inclusive(self) -> bool:
         regime = self.effective_regime
@@ -582,12 +591,7 @@ def compute_bill(bill: BillInput) -> BillFigures:
     profile = bill.profile
     mode = profile.rounding_mode
     regime = profile.effective_regime
-    inter_state = (
-        regime == "gst"
-        and bill.place_of_supply is not None
-        and profile.state_code is not None
-        and bill.place_of_supply.strip() != profile.state_code.strip()
-    )
+    inter_state = profile.inter_state(bill.place_of_supply)
     inclusive = profile.tax_inclusive
 
     work = [_price_line(bill, line) for line in bill.lines]

@@ -3,7 +3,7 @@ outlet scoping is explicit in every method.
 
 Concurrency:
 - One open session per drawer is the partial unique index `uq_cash_sessions_one_open`:
-  `insert_session` INSERTs in a SAVEPOINT and reports the refusal, never checks first.
+  `add_unless_taken` INSERTs in a SAVEPOINT and reports the refusal, never checks first.
 - Everything that moves money in a session starts with `lock_open`, one conditional
   `UPDATE … SET version = version + 1 WHERE state = 'open' RETURNING`: it row-locks the
   session on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers) and fails for
@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from servio.kit.repository import TenantRepository
 from servio.models.cash import CashDrawer, CashMovement, CashSession
@@ -41,10 +40,6 @@ class DrawerRepository(TenantRepository[CashDrawer]):
             .order_by(CashDrawer.name, CashDrawer.id)
         )
         return (await self.session.execute(stmt)).scalars().all()
-
-    async def insert(self, drawer: CashDrawer) -> bool:
-        """INSERT in a SAVEPOINT; False when the outlet already has a drawer of that name."""
-        return await self.add_unless_taken(drawer)
 
     async def outlet_currency(self, outlet_id: str) -> str:
         stmt = select(Outlet.currency).where(
@@ -73,18 +68,6 @@ class CashSessionRepository(TenantRepository[CashSession]):
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def insert_session(self, row: CashSession) -> bool:
-        """INSERT in a SAVEPOINT; False when the drawer already has an open session (the
-        partial unique index refused it)."""
-        row.tenant_id = self.tenant_id
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-                await self.session.flush()
-        except IntegrityError:
-            return False
-        return True
 
     async def open_for_drawer(self, drawer_id: str) -> CashSession | None:
         stmt = (

@@ -86,7 +86,7 @@ async def list_drawers(uow: UnitOfWork, actor: StaffActor) -> DrawerList:
 async def create_drawer(uow: UnitOfWork, actor: StaffActor, body: DrawerCreate) -> DrawerRead:
     outlet_id = acting_outlet(actor)
     drawer = CashDrawer(id=new_id(), outlet_id=outlet_id, name=body.name, is_active=True)
-    if not await DrawerRepository(uow.session, actor.tenant_id).insert(drawer):
+    if not await DrawerRepository(uow.session, actor.tenant_id).add_unless_taken(drawer):
         raise DrawerNameTaken(body.name)
     await audit.record(
         uow,
@@ -142,7 +142,7 @@ async def open_session(
         created_at=now,
         updated_at=now,
     )
-    if not await sessions.insert_session(row):
+    if not await sessions.add_unless_taken(row):  # the one-open-session index refused it
         existing = await sessions.open_for_drawer(drawer.id)
         raise CashSessionOpen(existing.id if existing is not None else None)
     facts = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, status
 
@@ -230,6 +230,7 @@ async def payment_refunds(payment_id: PaymentId, uow: Uow, actor: Reader) -> Ref
         (409, "REFUND_EXCEEDS_CAPTURED"),
         (409, "PAYMENT_NOT_REFUNDABLE"),
         (409, "CASH_DRAWER_CLOSED"),
+        (409, "CASH_DRAWER_REQUIRED"),
         (409, "CASH_SHORT"),
         (422, "CARD_DATA_REFUSED"),
         (422, "VALIDATION_ERROR"),
@@ -261,9 +262,7 @@ async def webhook_uow(request: Request) -> UnitOfWork:
     return await ctx.open()
 
 
-async def _webhook(
-    request: Request, uow: UnitOfWork, gateway: Literal["stripe", "razorpay"]
-) -> WebhookAck:
+async def _webhook(request: Request, uow: UnitOfWork, gateway: GatewayName) -> WebhookAck:
     adapter = gateway_for(app_settings(request), gateway)
     result = await service.handle_webhook(uow, adapter, request.headers, await request.body())
     if result.outcome == "duplicate":

@@ -70,11 +70,9 @@ class PaymentRepository(TenantRepository[Payment]):
             filters.append(Payment.created_at < until)
         return await self.list_page(*filters, cursor=cursor, limit=limit)
 
-    async def add_refund_to(
-        self, payment_id: str, amount: int, now: datetime
-    ) -> tuple[int, int] | None:
+    async def add_refund_to(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
         """Add `amount` to a succeeded payment's `refunded_amount` unless that would exceed
-        what it captured; `(amount, refunded_amount)` after, or None (nothing changed)."""
+        what it captured; the payment after (refreshed), or None (nothing changed)."""
         stmt = (
             update(Payment)
             .where(
@@ -88,11 +86,11 @@ class PaymentRepository(TenantRepository[Payment]):
                 version=Payment.version + 1,
                 updated_at=now,
             )
-            .returning(Payment.amount, Payment.refunded_amount)
+            .returning(Payment)
             .execution_options(synchronize_session=False)
         )
-        row = (await self.session.execute(stmt)).first()
-        return (int(row[0]), int(row[1])) if row is not None else None
+        result = await self.session.execute(stmt, execution_options={"populate_existing": True})
+        return result.scalar_one_or_none()
 
     async def settle_pending(
         self,

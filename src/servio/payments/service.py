@@ -219,15 +219,13 @@ def _facts(payment: Payment) -> dict[str, Any]:
     }
 
 
-async def _announce(
-    uow: UnitOfWork, actor: AnyActor, payment: Payment, name: EventName, action: str
-) -> None:
+async def _announce(uow: UnitOfWork, actor: AnyActor, payment: Payment, name: EventName) -> None:
     """Audit entry + outbox event (same transaction as the change)."""
     facts = _facts(payment)
     await audit(
         uow,
         actor,
-        action,
+        name,
         subject_type="payment",
         subject_id=payment.id,
         outlet_id=payment.outlet_id,
@@ -332,7 +330,7 @@ async def take_payment(
         now=now,
         actor=actor,
     )
-    await _announce(uow, actor, payment, EventName.PAYMENT_RECORDED, EventName.PAYMENT_RECORDED)
+    await _announce(uow, actor, payment, EventName.PAYMENT_RECORDED)
     await emit(
         uow,
         EventName.PAYMENT_VERIFIED,
@@ -439,7 +437,7 @@ async def _start_gateway_payment(
         ) from None
     payment.gateway_ref = intent.ref
     await uow.session.flush()
-    await _announce(uow, actor, payment, EventName.PAYMENT_RECORDED, EventName.PAYMENT_RECORDED)
+    await _announce(uow, actor, payment, EventName.PAYMENT_RECORDED)
     return payment, _checkout(intent)
 
 
@@ -467,7 +465,7 @@ async def record_failed_gateway_payment(uow: UnitOfWork, failed: exc.FailedGatew
         )
     )
     actor = SystemActor(name=f"gateway:{failed.gateway}", tenant_id=failed.tenant_id)
-    await _announce(uow, actor, payment, EventName.PAYMENT_FAILED, EventName.PAYMENT_FAILED)
+    await _announce(uow, actor, payment, EventName.PAYMENT_FAILED)
 
 
 class FailedPaymentRecorder:
@@ -660,7 +658,7 @@ async def _apply_event(
         )
         if failed is None:
             return "ignored", f"payment is already {payment.status}"
-        await _announce(uow, actor, failed, EventName.PAYMENT_FAILED, EventName.PAYMENT_FAILED)
+        await _announce(uow, actor, failed, EventName.PAYMENT_FAILED)
         return "processed", "payment failed"
 
     invoice = await billing.lock_invoice(uow, payment.tenant_id, payment.invoice_id)
@@ -682,7 +680,7 @@ async def _apply_event(
         now=now,
         actor=actor,
     )
-    await _announce(uow, actor, succeeded, EventName.PAYMENT_VERIFIED, EventName.PAYMENT_VERIFIED)
+    await _announce(uow, actor, succeeded, EventName.PAYMENT_VERIFIED)
     return "processed", "payment succeeded"
 
 
@@ -721,8 +719,8 @@ async def refund_payment(
     )
     if payment.status != "succeeded":
         raise exc.PaymentNotRefundable(payment.status)
-    after = await repo.add_refund_to(payment.id, body.amount, now)
-    if after is None:
+    refunded = await repo.add_refund_to(payment.id, body.amount, now)
+    if refunded is None:
         current = await repo.in_outlet(payment.id, outlet_id)
         left = refundable(current.status, current.amount, current.refunded_amount) if current else 0
         raise exc.RefundExceedsCaptured(left)
@@ -786,8 +784,6 @@ async def refund_payment(
         now=now,
         actor=actor,
     )
-    refreshed = await repo.in_outlet(payment.id, outlet_id)
-    assert refreshed is not None
     facts = {
         "refund_id": refund.id,
         "payment_id": payment.id,
@@ -806,8 +802,8 @@ async def refund_payment(
         subject_type="payment",
         subject_id=payment.id,
         outlet_id=outlet_id,
-        before={"refunded_amount": after[1] - body.amount},
-        after={**facts, "reason": body.reason, "refunded_amount": after[1]},
+        before={"refunded_amount": refunded.refunded_amount - body.amount},
+        after={**facts, "reason": body.reason, "refunded_amount": refunded.refunded_amount},
     )
     await emit(
         uow,
@@ -817,4 +813,4 @@ async def refund_payment(
         payload=facts,
         dedupe_key=f"{EventName.PAYMENT_REFUNDED}:{refund.id}",
     )
-    return RefundOutcome(refund, refreshed, invoice)
+    return RefundOutcome(refund, refunded, invoice)

@@ -10,14 +10,11 @@ signed webhook (or `failed` when the provider could not even be asked).
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 PaymentMethod = Literal["cash", "card", "upi", "gateway"]
-METHODS: Final[tuple[PaymentMethod, ...]] = get_args(PaymentMethod)
 PaymentStatus = Literal["pending", "succeeded", "failed"]
-STATUSES: Final[tuple[PaymentStatus, ...]] = get_args(PaymentStatus)
 GatewayName = Literal["stripe", "razorpay"]
-GATEWAYS: Final[tuple[GatewayName, ...]] = get_args(GatewayName)
 
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "pending": frozenset({"succeeded", "failed"}),

@@ -20,10 +20,7 @@ import httpx
 
 from servio.config import Settings
 from servio.kit.breaker import BreakerConfig, CircuitBreaker
-from servio.kit.logging import get_logger
 from servio.payments.state import GatewayName
-
-log = get_logger(__name__)
 
 BREAKER_KIND = "payment_gateway"
 # A gateway outage stops guests paying: probe again sooner than a webhook breaker would.

@@ -39,16 +39,6 @@
   var MOVE = { sale: "Cash sale", refund: "Cash refund", cash_in: "Cash in", cash_out: "Cash out", no_sale: "No sale", opening_float: "Opening float" };
   var OUT = { refund: true, cash_out: true };
 
-  /* The figures of an open (or just closed) session, whichever names the API uses. */
-  function figure(s, names) {
-    for (var i = 0; i < names.length; i++) {
-      var v = s[names[i]];
-      if (v !== undefined && v !== null) return v;
-      if (s.summary && s.summary[names[i]] !== undefined && s.summary[names[i]] !== null) return s.summary[names[i]];
-    }
-    return null;
-  }
-
   function dlRow(dl, label, value, cls) {
     var row = el("div", "fact" + (cls ? " " + cls : ""));
     row.appendChild(el("dt", "", label));
@@ -60,18 +50,13 @@
     var dl = document.getElementById("cash-figures");
     dl.textContent = "";
     var s = session;
-    dlRow(dl, "Opened", clock(s.opened_at) + (s.opened_by_name ? " by " + s.opened_by_name : ""));
+    dlRow(dl, "Opened", clock(s.opened_at));
     dlRow(dl, "Opening float", money(s.opening_float));
-    var sales = figure(s, ["cash_sales", "sales"]);
-    var refunds = figure(s, ["cash_refunds", "refunds"]);
-    var cin = figure(s, ["cash_in"]);
-    var cout = figure(s, ["cash_out"]);
-    if (sales !== null) dlRow(dl, "Cash sales", money(sales));
-    if (refunds !== null) dlRow(dl, "Cash refunds", money(refunds ? -refunds : 0));
-    if (cin !== null) dlRow(dl, "Cash in", money(cin));
-    if (cout !== null) dlRow(dl, "Cash out", money(cout ? -cout : 0));
-    var expected = figure(s, ["expected", "expected_now", "expected_cash"]);
-    if (expected !== null) dlRow(dl, "Expected in the drawer", money(expected), "total");
+    dlRow(dl, "Cash sales", money(s.cash_sales));
+    dlRow(dl, "Cash refunds", money(s.cash_refunds ? -s.cash_refunds : 0));
+    dlRow(dl, "Cash in", money(s.cash_in));
+    dlRow(dl, "Cash out", money(s.cash_out ? -s.cash_out : 0));
+    dlRow(dl, "Expected in the drawer", money(s.expected), "total");
   }
 
   function renderMovements(list, show) {
@@ -264,11 +249,9 @@
       busy(button, false, "Close drawer");
       if (!r.ok) return error(kit.problemText(r, "The drawer could not be closed."));
       var s = r.data || {};
-      var expected = figure(s, ["expected"]);
-      var got = figure(s, ["counted"]);
-      var variance = figure(s, ["variance"]);
-      if (got === null) got = counted;
-      if (variance === null && expected !== null) variance = got - expected;
+      var expected = s.expected;
+      var got = s.counted;
+      var variance = s.variance;
       var dl = document.getElementById("result-figures");
       dl.textContent = "";
       dlRow(dl, "Expected", money(expected), "expected");

@@ -158,8 +158,7 @@
 
   /* The approval token in a `POST /api/v1/approvals/verify_pin` answer ("" when none). */
   function approvalToken(data) {
-    var d = data || {};
-    return d.approval_token || d.token || "";
+    return (data && data.approval_token) || "";
   }
 
   /* A message off a socket or event stream, or null when it is not JSON. */
