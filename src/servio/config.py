@@ -156,6 +156,29 @@ class Settings(BaseSettings):
     smtp_timeout_secs: float = 10.0
     email_from: str = "no-reply@servio.local"  # may include a name: "Cafe <a@b.example>"
 
+    # --- notifications: webhooks, WhatsApp, SMS (notifications/) ---
+    notify_http_timeout_secs: float = 10.0  # per HTTP call to a webhook or provider
+    # Webhook/probe targets on loopback or private networks: allowed outside production
+    # (local receivers), refused in production unless this is set (SSRF guard).
+    webhook_allow_private_targets: bool | None = None
+    webhook_secret_grace_hours: int = 24  # the previous secret still signs after a rotation
+    # WhatsApp Cloud API (Meta). Empty token: messages go to the console channel.
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_phone_number_id: str = ""
+    whatsapp_token: str = ""
+    whatsapp_guest_updates_enabled: bool = False  # GUEST-11, with the WA_ENABLED flag
+    # SMS over a Twilio-style API. Empty account: texts go to the console channel.
+    sms_api_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = ""
+
+    @property
+    def private_webhook_targets_allowed(self) -> bool:
+        if self.webhook_allow_private_targets is not None:
+            return self.webhook_allow_private_targets
+        return self.app_env != "prod"
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "prod":

@@ -67,6 +67,15 @@ class EventName(StrEnum):
     SESSION_SETTLED = "session.settled"
     RECEIPT_CODE_REQUESTED = "guest.receipt_code"
     GATEWAY_EVENT_RECEIVED = "gateway.event_received"
+    ALERT_RULE_CHANGED = "alert_rule.changed"
+    WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint.changed"
+    WEBHOOK_SECRET_ROTATED = "webhook_endpoint.secret_rotated"
+    WEBHOOK_TEST_SENT = "webhook.test_sent"
+    OUTBOX_RETRIED = "outbox.retried"
+    OUTBOX_REPLAYED = "outbox.replayed"
+    DLQ_REQUEUED = "dlq.requeued"
+    DLQ_DISCARDED = "dlq.discarded"
+    GUEST_UPDATES_CHANGED = "guest.updates_changed"
 
     @property
     def description(self) -> str:
@@ -142,6 +151,15 @@ DESCRIPTIONS: dict[EventName, str] = {
     EventName.RECEIPT_CODE_REQUESTED: "A guest asked for a one-time code to list their receipts.",
     EventName.GATEWAY_EVENT_RECEIVED: "A verified payment-gateway webhook was received and "
     "processed.",
+    EventName.ALERT_RULE_CHANGED: "An alert rule was created, changed or deleted.",
+    EventName.WEBHOOK_ENDPOINT_CHANGED: "A webhook endpoint was created, changed or deleted.",
+    EventName.WEBHOOK_SECRET_ROTATED: "A webhook endpoint's signing secret was rotated.",
+    EventName.WEBHOOK_TEST_SENT: "A sample payload was sent to a destination (test or probe).",
+    EventName.OUTBOX_RETRIED: "Staff asked for another delivery attempt of an outbox message.",
+    EventName.OUTBOX_REPLAYED: "A delivered notification was sent again (same webhook-id).",
+    EventName.DLQ_REQUEUED: "A dead-lettered message went back to the outbox.",
+    EventName.DLQ_DISCARDED: "A dead-lettered message was discarded.",
+    EventName.GUEST_UPDATES_CHANGED: "A guest opted in to or out of WhatsApp order updates.",
 }
 
 

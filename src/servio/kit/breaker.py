@@ -26,8 +26,8 @@ Time comes from the app clock, so a `FrozenClock` drives both stores in tests. C
     ok = await call(url)
     await (breaker.record_success(url) if ok else breaker.record_failure(url))
 
-The gauge `circuit_breaker_state{breaker, destination}` reports 0 closed, 1 half-open,
-2 open (the order of `webhook_breaker_state`).
+The gauge `circuit_breaker_state{breaker, destination}` reports 0 closed, 1 open,
+2 half-open (the encoding of seed 000's `webhook_breaker_state`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from servio.ops.metrics import circuit_breaker_state
 log = get_logger(__name__)
 
 BreakerState = Literal["closed", "half_open", "open"]
-STATE_VALUES: dict[BreakerState, int] = {"closed": 0, "half_open": 1, "open": 2}
+STATE_VALUES: dict[BreakerState, int] = {"closed": 0, "open": 1, "half_open": 2}
 
 
 @dataclass(frozen=True)

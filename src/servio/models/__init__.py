@@ -20,6 +20,7 @@ from servio.models.media_asset import MediaAsset
 from servio.models.menu_category import MenuCategory
 from servio.models.menu_item import ComboComponent, MenuItem
 from servio.models.modifier import ItemModifierGroup, Modifier, ModifierGroup
+from servio.models.notification import AlertRule, DeliveryAttempt, WebhookEndpoint
 from servio.models.number_sequence import NumberSequence
 from servio.models.onboarding import OnboardingSession
 from servio.models.open_ticket import OpenTicket
@@ -45,6 +46,7 @@ from servio.models.table_session import TableSession
 from servio.models.tenant import Tenant
 
 __all__ = [
+    "AlertRule",
     "Approval",
     "AuditLog",
     "AuthSession",
@@ -58,6 +60,7 @@ __all__ = [
     "CouponCounter",
     "CouponRedemption",
     "DailyPass",
+    "DeliveryAttempt",
     "FeatureFlag",
     "FiringJob",
     "GatewayEvent",
@@ -101,4 +104,5 @@ __all__ = [
     "SystemStatus",
     "TableSession",
     "Tenant",
+    "WebhookEndpoint",
 ]

@@ -19,6 +19,7 @@ class OutboxMessage(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "dedupe_key"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_tenant_status", "tenant_id", "status", "created_at"),
     )
 
     tenant_id: Mapped[str] = mapped_column(String(26))  # "" for platform-level messages
@@ -28,7 +29,7 @@ class OutboxMessage(IdMixin, Base):
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    # pending | processing | delivered | dead
+    # pending | processing | delivered | dead (the DLQ) | discarded (dropped from the DLQ)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

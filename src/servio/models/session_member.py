@@ -24,3 +24,6 @@ class SessionMember(IdMixin, TenantMixin, Base):
     is_host: Mapped[bool] = mapped_column(Boolean, default=False)
     host_of: Mapped[str | None] = mapped_column(String(26), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # GUEST-11: a phone that opted in to WhatsApp order updates (E.164), and when.
+    notify_phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    notify_opt_in_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -77,28 +77,58 @@ sse_clients = Gauge(
     "sse_clients", "Connected server-sent-event clients", multiprocess_mode="livesum"
 )
 
-# --- outbox, webhooks, jobs -----------------------------------------------------------
-outbox_delivered_total = Counter("outbox_delivered_total", "Outbox messages delivered")
-outbox_failed_total = Counter("outbox_failed_total", "Outbox delivery attempts that failed")
-webhook_attempts_total = Counter("webhook_attempts_total", "Webhook delivery attempts")
-webhook_failures_total = Counter("webhook_failures_total", "Webhook deliveries that failed")
+# --- outbox, webhooks, jobs (names of seed 000 "Notification Worker"/"Observability") ---
+notifications_outbox_delivered_total = Counter(
+    "notifications_outbox_delivered_total", "Outbox messages delivered", ["topic"]
+)
+notifications_outbox_failed_total = Counter(
+    "notifications_outbox_failed_total",
+    "Outbox delivery attempts that failed (retried or dead-lettered)",
+    ["topic"],
+)
+# `dest` is the destination hash (kit.breaker.destination_hash), never a URL or phone.
+webhook_attempts_total = Counter(
+    "webhook_attempts_total", "Outgoing notification delivery attempts", ["dest"]
+)
+webhook_failures_total = Counter(
+    "webhook_failures_total", "Outgoing notification deliveries that failed", ["dest"]
+)
 webhook_breaker_state = Gauge(
     "webhook_breaker_state",
-    "Worst webhook circuit-breaker state: 0 closed, 1 half-open, 2 open",
-    multiprocess_mode="max",
+    "Circuit-breaker state of a notification destination: 0 closed, 1 open, 2 half-open",
+    ["dest"],
+    multiprocess_mode="mostrecent",
 )
 circuit_breaker_state = Gauge(
     "circuit_breaker_state",
-    "Circuit-breaker state per destination hash: 0 closed, 1 half-open, 2 open",
+    "Circuit-breaker state per breaker and destination hash: 0 closed, 1 open, 2 half-open",
     ["breaker", "destination"],
     multiprocess_mode="mostrecent",
 )
-job_heartbeat_timestamp = Gauge(
-    "job_heartbeat_timestamp",
+job_last_heartbeat_timestamp = Gauge(
+    "job_last_heartbeat_timestamp",
     "Unix time of each job's last heartbeat",
     ["job"],
     multiprocess_mode="max",
 )
+job_last_success_timestamp = Gauge(
+    "job_last_success_timestamp",
+    "Unix time of each job's last successful run",
+    ["job"],
+    multiprocess_mode="max",
+)
+job_errors_total = Counter("job_errors_total", "Job runs that failed", ["job"])
+
+
+def observe_job_run(job: str, at: float, *, error: str | None) -> None:
+    """Move the job gauges/counters after a run (`at` is a Unix time)."""
+    job_last_heartbeat_timestamp.labels(job=job).set(at)
+    if error is None:
+        job_last_success_timestamp.labels(job=job).set(at)
+    else:
+        job_errors_total.labels(job=job).inc()
+
+
 db_replica_healthy = Gauge(
     "db_replica_healthy",
     "1 when the read replica answers, 0 when reads fell back",
@@ -172,10 +202,13 @@ __all__ = [
     "idempotency_hits_total",
     "install_metrics",
     "invoices_generated_total",
-    "job_heartbeat_timestamp",
+    "job_errors_total",
+    "job_last_heartbeat_timestamp",
+    "job_last_success_timestamp",
+    "notifications_outbox_delivered_total",
+    "notifications_outbox_failed_total",
+    "observe_job_run",
     "orders_created_total",
-    "outbox_delivered_total",
-    "outbox_failed_total",
     "slo_errors_total",
     "slo_requests_total",
     "sse_clients",

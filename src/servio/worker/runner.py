@@ -26,7 +26,11 @@ from servio.config import Settings
 from servio.kit.clock import utcnow
 from servio.kit.db import Database, database_from_settings
 from servio.kit.ids import new_id
-from servio.ops.metrics import job_heartbeat_timestamp, outbox_delivered_total, outbox_failed_total
+from servio.ops.metrics import (
+    notifications_outbox_delivered_total,
+    notifications_outbox_failed_total,
+    observe_job_run,
+)
 from servio.worker import repository
 from servio.worker.handlers import (
     ClaimedMessage,
@@ -138,7 +142,7 @@ class Worker:
                 limit=self.settings.worker_batch_size,
             )
         if buried:
-            outbox_failed_total.inc(buried)
+            notifications_outbox_failed_total.labels(topic="lease_expired").inc(buried)
             logger.warning("outbox.lease_expired_dead", count=buried)
         result = PassResult(claimed=len(claimed), dead=buried)
         # Bounded so handlers and result writes do not exhaust the connection pool.
@@ -220,9 +224,9 @@ class Worker:
             log.warning("outbox.outcome_lost", error=error)
             return "lost"
         if error is None:
-            outbox_delivered_total.inc()
+            notifications_outbox_delivered_total.labels(topic=message.topic).inc()
             return "delivered"
-        outbox_failed_total.inc()
+        notifications_outbox_failed_total.labels(topic=message.topic).inc()
         if retry_at is None:
             log.error("outbox.dead", error=error)
             return "dead"
@@ -252,7 +256,7 @@ class Worker:
             await repository.record_heartbeat(
                 uow, job=LOOP_JOB, now=now, worker_id=self.worker_id, error=error
             )
-        job_heartbeat_timestamp.labels(job=LOOP_JOB).set(now.timestamp())
+        observe_job_run(LOOP_JOB, now.timestamp(), error=error)
 
     # --- the loop ---------------------------------------------------------------------------
 

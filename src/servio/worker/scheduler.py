@@ -31,7 +31,7 @@ import structlog
 from servio.config import Settings
 from servio.kit.clock import utcnow
 from servio.kit.db import Database, UnitOfWork
-from servio.ops.metrics import job_heartbeat_timestamp
+from servio.ops.metrics import observe_job_run
 from servio.worker import repository
 from servio.worker.repository import OutletClock
 
@@ -297,5 +297,5 @@ class Scheduler:
             await repository.record_heartbeat(
                 uow, job=schedule.name, now=finished, worker_id=self.worker_id, error=error
             )
-        job_heartbeat_timestamp.labels(job=schedule.name).set(finished.timestamp())
+        observe_job_run(schedule.name, finished.timestamp(), error=error)
         return True
