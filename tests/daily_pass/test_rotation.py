@@ -16,8 +16,8 @@ from servio.daily_pass.tasks import rotate_daily_pass
 from servio.kit.clock import FrozenClock
 from servio.kit.db import Database
 from servio.models import DailyPass, OutboxMessage
-from servio.notifications.tasks import deliver_email
-from servio.worker.handlers import HandlerRegistry, deliver_domain_event, handlers
+from servio.notifications.tasks import deliver_domain_event, deliver_email
+from servio.worker.handlers import HandlerRegistry, handlers
 from servio.worker.runner import Worker
 from servio.worker.scheduler import ScheduleRegistry, daily_at, discover_tasks, schedules
 from tests.conftest import problem

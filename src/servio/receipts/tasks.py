@@ -1,10 +1,10 @@
 """Outbox handler of guest receipts (auto-discovered by the worker): the text message with
 a one-time code for a phone number.
 
-There is no SMS provider yet, so the text goes to the console channel (one log line, the
-number itself is not logged); the notifications issue brings the real SMS/WhatsApp channel,
-which replaces `sms_channel` here. After delivery the stored row keeps neither the code nor
-the number (only its hint), like the daily pass e-mail."""
+The text goes out through the SMS channel (`notifications/sms.py`: the Twilio-style
+provider configured by `SMS_*`, or the console channel without one — the number itself is
+not logged). After delivery the stored row keeps neither the code nor the number (only its
+hint), like the daily pass e-mail."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import structlog
 
 from servio.notifications import repository as outbox_repository
 from servio.notifications.channels import Channel, ChannelMessage
-from servio.notifications.console import ConsoleChannel
 from servio.notifications.email import scrubbed_payload
+from servio.notifications.sms import SmsChannel
 from servio.receipts.service import SMS_TOPIC, sms_text
 from servio.worker.handlers import (
     ClaimedMessage,
@@ -27,7 +27,8 @@ from servio.worker.handlers import (
 
 logger = structlog.get_logger("servio.receipts")
 
-sms_channel: Channel = ConsoleChannel()
+# None: the deployment's SMS channel. Set only to swap the provider out in tests.
+sms_channel: Channel | None = None
 
 
 def scrubbed_sms(payload: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +47,7 @@ async def deliver_receipt_code_sms(message: ClaimedMessage, ctx: HandlerContext)
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentFailure(f"malformed receipt code payload: {type(exc).__name__}") from exc
     await deliver_via(
-        sms_channel,
+        sms_channel or SmsChannel(ctx.settings),
         ChannelMessage(
             tenant_id=message.tenant_id,
             outlet_id=message.outlet_id,

@@ -2,8 +2,9 @@
 
 A handler receives a `ClaimedMessage` (a detached snapshot of the outbox row) and a
 `HandlerContext`. It returns on success and raises on failure: any exception schedules a
-retry with back-off, `PermanentFailure` dead-letters the message at once. Delivery is
-at-least-once, so handlers must be idempotent (receivers get `dedupe_key`).
+retry with back-off, `PermanentFailure` dead-letters the message at once, `Deferred` puts
+it back untried for a while (no attempt used). Delivery is at-least-once, so handlers must
+be idempotent (receivers get `dedupe_key`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from servio.config import Settings
 from servio.kit.db import Database, UnitOfWork
 from servio.notifications.channels import Channel, ChannelMessage
-from servio.notifications.console import ConsoleChannel
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,15 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help; the message goes straight to `dead`."""
 
 
+class Deferred(Exception):
+    """Raised by a handler that did not try at all (its destination's circuit breaker is
+    open): the message waits `retry_after` seconds without using up an attempt."""
+
+    def __init__(self, retry_after: float, reason: str = "deferred") -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 Handler = Callable[[ClaimedMessage, HandlerContext], Awaitable[None]]
 
 
@@ -78,9 +87,6 @@ class HandlerRegistry:
 handlers = HandlerRegistry()
 outbox_handler = handlers.register
 
-# Where `event` messages go until alert rules route them to webhooks/e-mail (NOTIF-04).
-event_channel: Channel = ConsoleChannel()
-
 
 async def deliver_via(channel: Channel, message: ChannelMessage) -> None:
     """Send through a channel and turn a failed `DeliveryResult` into the handler contract."""
@@ -91,19 +97,3 @@ async def deliver_via(channel: Channel, message: ChannelMessage) -> None:
     if not result.retryable:
         raise PermanentFailure(detail)
     raise RuntimeError(detail)
-
-
-@outbox_handler("event")
-async def deliver_domain_event(message: ClaimedMessage, ctx: HandlerContext) -> None:
-    """Domain events written by `worker.dispatch.emit` for delivery outside the process."""
-    await deliver_via(
-        event_channel,
-        ChannelMessage(
-            tenant_id=message.tenant_id,
-            outlet_id=message.outlet_id,
-            event=message.event,
-            subject=message.event,
-            payload=message.payload,
-            dedupe_key=message.dedupe_key,
-        ),
-    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from servio.kit.db import UnitOfWork
@@ -173,18 +173,30 @@ async def mark_failed(
 
 
 async def release_unstarted(
-    uow: UnitOfWork, *, message_id: str, worker_id: str, attempt: int
+    uow: UnitOfWork,
+    *,
+    message_id: str,
+    worker_id: str,
+    attempt: int,
+    until: datetime | None = None,
+    reason: str | None = None,
 ) -> bool:
-    """Hand a claimed message back without an attempt (its handler never started)."""
+    """Hand a claimed message back without an attempt (its handler never started, or did
+    not try: a deferral). `until` delays its next claim; `reason` shows why it waits."""
+    values: dict[str, Any] = {
+        "status": "pending",
+        "attempts": OutboxMessage.attempts - 1,
+        "locked_by": None,
+        "locked_until": None,
+    }
+    if until is not None:
+        values["next_attempt_at"] = until
+    if reason is not None:
+        values["last_error"] = reason
     result = await uow.session.execute(
         update(OutboxMessage)
         .where(_fenced(message_id, worker_id, attempt))
-        .values(
-            status="pending",
-            attempts=OutboxMessage.attempts - 1,
-            locked_by=None,
-            locked_until=None,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
@@ -342,3 +354,89 @@ async def list_heartbeats(uow: UnitOfWork) -> Sequence[JobHeartbeat]:
 async def get_heartbeat(uow: UnitOfWork, job: str) -> JobHeartbeat | None:
     rows = await uow.session.execute(select(JobHeartbeat).where(JobHeartbeat.job == job))
     return rows.scalar_one_or_none()
+
+
+# --- jobs status (NOTIF-05/06) ----------------------------------------------------------------
+
+
+async def outbox_depth_by_topic(
+    uow: UnitOfWork, *, tenant_id: str | None
+) -> list[tuple[str, str, int]]:
+    """`(topic, status, count)` of the outbox, for one tenant or (None) the platform."""
+    stmt = (
+        select(OutboxMessage.topic, OutboxMessage.status, func.count())
+        .group_by(OutboxMessage.topic, OutboxMessage.status)
+        .order_by(OutboxMessage.topic, OutboxMessage.status)
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(OutboxMessage.tenant_id == tenant_id)
+    return [(t, s, int(n)) for t, s, n in (await uow.session.execute(stmt)).tuples()]
+
+
+async def oldest_pending_by_topic(uow: UnitOfWork, *, tenant_id: str | None) -> dict[str, datetime]:
+    stmt = (
+        select(OutboxMessage.topic, func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.topic)
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(OutboxMessage.tenant_id == tenant_id)
+    return dict((await uow.session.execute(stmt)).tuples().all())
+
+
+async def processed_by_topic(
+    uow: UnitOfWork, *, tenant_id: str | None, since: datetime
+) -> dict[str, tuple[int, int]]:
+    """`topic → (delivered, dead)` since `since`. A row records no time of death, so a dead
+    row counts by its last attempt's due time (`next_attempt_at`), which dead-lettering
+    leaves alone."""
+    delivered = OutboxMessage.status == "delivered"
+    stmt = (
+        select(
+            OutboxMessage.topic,
+            func.sum(case((delivered, 1), else_=0)),
+            func.sum(case((delivered, 0), else_=1)),
+        )
+        .where(
+            or_(
+                and_(delivered, OutboxMessage.delivered_at >= since),
+                and_(OutboxMessage.status == "dead", OutboxMessage.next_attempt_at >= since),
+            )
+        )
+        .group_by(OutboxMessage.topic)
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(OutboxMessage.tenant_id == tenant_id)
+    rows = (await uow.session.execute(stmt)).tuples()
+    return {topic: (int(ok or 0), int(dead or 0)) for topic, ok, dead in rows}
+
+
+async def latest_schedule_runs(uow: UnitOfWork, *, tenant_id: str | None) -> dict[str, ScheduleRun]:
+    """Each schedule's most recent run. With `tenant_id`, per-outlet runs count only for
+    that tenant's outlets (another tenant's outlet ids and errors stay hidden)."""
+    stmt = select(ScheduleRun)
+    if tenant_id is not None:
+        own_outlets = select(Outlet.id).where(Outlet.tenant_id == tenant_id)
+        stmt = stmt.where(or_(ScheduleRun.scope == "global", ScheduleRun.scope.in_(own_outlets)))
+    latest = stmt.subquery()
+    newest = (
+        select(latest.c.schedule, func.max(latest.c.started_at).label("started_at"))
+        .group_by(latest.c.schedule)
+        .subquery()
+    )
+    rows = await uow.session.execute(
+        select(ScheduleRun)
+        .join(latest, latest.c.id == ScheduleRun.id)
+        .join(
+            newest,
+            and_(
+                newest.c.schedule == latest.c.schedule,
+                newest.c.started_at == latest.c.started_at,
+            ),
+        )
+        .order_by(ScheduleRun.schedule, ScheduleRun.id.desc())
+    )
+    runs: dict[str, ScheduleRun] = {}
+    for run in rows.scalars():
+        runs.setdefault(run.schedule, run)
+    return runs

@@ -30,10 +30,12 @@ from servio.ops.metrics import (
     notifications_outbox_delivered_total,
     notifications_outbox_failed_total,
     observe_job_run,
+    observe_outbox_depth,
 )
 from servio.worker import repository
 from servio.worker.handlers import (
     ClaimedMessage,
+    Deferred,
     HandlerContext,
     HandlerRegistry,
     PermanentFailure,
@@ -51,7 +53,10 @@ STOP_GRACE_SECS = 30.0  # how long stop() lets an in-flight pass finish
 LEASE_MARGIN = 0.2  # fraction of the lease kept free between a handler's timeout and expiry
 MIN_HANDLER_SECS = 1.0  # below this much lease left, hand the message back instead
 
-Outcome = Literal["delivered", "retry", "dead", "released", "lost"]
+# Every status an outbox row can have (models.outbox), for depth reports.
+OUTBOX_DEPTH_STATUSES = ("pending", "processing", "delivered", "dead", "discarded")
+
+Outcome = Literal["delivered", "retry", "dead", "released", "deferred", "lost"]
 
 
 @dataclass
@@ -61,6 +66,7 @@ class PassResult:
     retried: int = 0
     dead: int = 0
     released: int = 0  # handed back unstarted: their lease ran short while queued
+    deferred: int = 0  # handed back untried (breaker open), no attempt used
     lost: int = 0  # outcomes not recorded because another worker took the row over
     schedules_fired: list[str] = field(default_factory=list)
     polled: dict[str, int] = field(default_factory=dict)  # poller name → items handled
@@ -120,6 +126,7 @@ class Worker:
             result.polled = await self.run_pollers()
             if schedules:
                 result.schedules_fired = await self.scheduler.run_due()
+                await self._observe_outbox_depth()
         except Exception as exc:
             with suppress(Exception):  # the database may be the thing that is down
                 await self._beat(_describe(exc))
@@ -161,6 +168,8 @@ class Worker:
                 result.dead += 1
             elif outcome == "released":
                 result.released += 1
+            elif outcome == "deferred":
+                result.deferred += 1
             else:
                 result.lost += 1
         return result
@@ -187,7 +196,10 @@ class Worker:
                     uow, message_id=message.id, worker_id=self.worker_id, attempt=message.attempts
                 )
             return "released" if released else "lost"
-        error, permanent = await self._run_handler(message, budget_secs=budget)
+        try:
+            error, permanent = await self._run_handler(message, budget_secs=budget)
+        except Deferred as deferral:
+            return await self._defer(message, deferral)
         finished = utcnow()
         retry_at = None
         if (
@@ -233,10 +245,33 @@ class Worker:
         log.warning("outbox.retry", error=error, retry_at=retry_at.isoformat())
         return "retry"
 
+    async def _defer(self, message: ClaimedMessage, deferral: Deferred) -> Outcome:
+        until = utcnow() + timedelta(seconds=max(deferral.retry_after, 0.0))
+        async with self.db.unit_of_work(bypass_rls=True) as uow:
+            released = await repository.release_unstarted(
+                uow,
+                message_id=message.id,
+                worker_id=self.worker_id,
+                attempt=message.attempts,
+                until=until,
+                reason=_describe(deferral),
+            )
+        if not released:
+            return "lost"
+        logger.info(
+            "outbox.deferred",
+            message_id=message.id,
+            topic=message.topic,
+            until=until.isoformat(),
+            reason=str(deferral),
+        )
+        return "deferred"
+
     async def _run_handler(
         self, message: ClaimedMessage, *, budget_secs: float
     ) -> tuple[str | None, bool]:
-        """(error, permanent) — error None means delivered."""
+        """(error, permanent) — error None means delivered. Raises Deferred when the
+        handler chose not to try."""
         handler = self.handlers.get(message.topic)
         if handler is None:  # maybe a newer release's topic: retry, then dead-letter
             return f"no handler for topic {message.topic!r}", False
@@ -244,11 +279,20 @@ class Worker:
             await asyncio.wait_for(handler(message, self.context), timeout=budget_secs)
         except PermanentFailure as exc:
             return _describe(exc), True
+        except Deferred:
+            raise
         except TimeoutError:
             return f"handler timed out after {budget_secs:.1f}s", False
         except Exception as exc:
             return _describe(exc), False
         return None, False
+
+    async def _observe_outbox_depth(self) -> None:
+        """The platform's queue for `notifications_outbox_depth`, once per schedule tick
+        (every status reported, so a drained queue shows 0 instead of its last value)."""
+        async with self.db.unit_of_work(bypass_rls=True) as uow:
+            depth = await repository.outbox_depth(uow, tenant_id=None)
+        observe_outbox_depth({status: depth.get(status, 0) for status in OUTBOX_DEPTH_STATUSES})
 
     async def _beat(self, error: str | None) -> None:
         now = utcnow()
