@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ApprovalAction = Literal["refund", "void", "discount_override", "no_sale"]
+ApprovalAction = Literal["refund", "void", "discount_override", "no_sale", "webhook_secret_rotate"]
 
 
 class ApprovalRequest(BaseModel):

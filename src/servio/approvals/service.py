@@ -47,6 +47,7 @@ ACTION_PERMISSIONS: Final[dict[str, str]] = {
     "void": "billing.void",
     "discount_override": "discounts.apply",
     "no_sale": "cash.movements",
+    "webhook_secret_rotate": "integrations.manage",
 }
 TOKEN_PREFIX: Final = "apv_"
 ASK_A_MANAGER: Final = "ask a manager to enter their PIN"

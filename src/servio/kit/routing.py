@@ -65,6 +65,18 @@ class RequestContext:
             self._session_cm = None
             self._tx = None
 
+    async def release(self) -> None:
+        """Commit what the request did so far, run its after-commit work and give the
+        connection back before slow outside I/O (SQLite's open transaction would hold the
+        write lock meanwhile). A later `get_uow` opens a fresh transaction, which the route
+        still commits once at the end."""
+        finished = self.uow
+        await self.commit()
+        await self.close()
+        self.uow = None
+        if finished is not None:
+            await finished.run_after_commit()
+
 
 def request_context(request: Request) -> RequestContext:
     ctx = getattr(request.state, "servio_ctx", None)
