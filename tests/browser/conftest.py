@@ -192,6 +192,9 @@ def live_server(
         # limit (tested on its own in tests/kit) would otherwise refuse the eleventh
         # sign-in within a minute when tests run quickly one after another.
         rate_login_per_ip_min=10_000,
+        # GUEST-11: the deployment switch only; the outlet's FLAG_WA_ENABLED (off by
+        # default) still decides, and no worker runs here to send anything.
+        whatsapp_guest_updates_enabled=True,
         _env_file=None,  # type: ignore[call-arg]
     )
     sock = _free_socket()

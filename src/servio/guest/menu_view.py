@@ -31,6 +31,7 @@ MENU_LABEL_PREFIXES = (
     "order.",
     "service_point.",
     "bill.",  # the bill and split screens (guest-bill.js, loaded on demand)
+    "updates.",  # the WhatsApp order-updates opt-in (guest-order.js)
 )
 UNCATEGORISED_ID = "uncategorised"
 COMBOS_ID = "combos"

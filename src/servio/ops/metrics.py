@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import Depends, FastAPI, Request
 from prometheus_client import (
@@ -86,6 +86,13 @@ notifications_outbox_failed_total = Counter(
     "Outbox delivery attempts that failed (retried or dead-lettered)",
     ["topic"],
 )
+# Platform-wide; set by the worker once per schedule tick (not per request).
+notifications_outbox_depth = Gauge(
+    "notifications_outbox_depth",
+    "Outbox messages per status across the platform",
+    ["status"],
+    multiprocess_mode="mostrecent",
+)
 # `dest` is the destination hash (kit.breaker.destination_hash), never a URL or phone.
 webhook_attempts_total = Counter(
     "webhook_attempts_total", "Outgoing notification delivery attempts", ["dest"]
@@ -127,6 +134,11 @@ def observe_job_run(job: str, at: float, *, error: str | None) -> None:
         job_last_success_timestamp.labels(job=job).set(at)
     else:
         job_errors_total.labels(job=job).inc()
+
+
+def observe_outbox_depth(depth: Mapping[str, int]) -> None:
+    for status, count in depth.items():
+        notifications_outbox_depth.labels(status=status).set(count)
 
 
 db_replica_healthy = Gauge(
@@ -206,8 +218,10 @@ __all__ = [
     "job_last_heartbeat_timestamp",
     "job_last_success_timestamp",
     "notifications_outbox_delivered_total",
+    "notifications_outbox_depth",
     "notifications_outbox_failed_total",
     "observe_job_run",
+    "observe_outbox_depth",
     "orders_created_total",
     "slo_errors_total",
     "slo_requests_total",

@@ -191,10 +191,10 @@ async def start_new(
     dependencies=[GuestLimit],
 )
 async def read_session(
-    session_id: SessionId, actor: Guest, response: Response, uow: Uow
+    session_id: SessionId, actor: Guest, response: Response, uow: Uow, settings: AppSettings
 ) -> GuestSessionView:
     response.headers["Cache-Control"] = NO_STORE
-    return await service.read_session(uow, actor, session_id)
+    return await service.read_session(uow, settings, actor, session_id)
 
 
 @router.post(

@@ -118,6 +118,11 @@ class GuestSessionView(BaseModel):
     orders: list[SessionOrderRead]
     daily_pass_required: bool
     pass_validated: bool
+    whatsapp_updates_available: bool = Field(
+        default=False,
+        description="Whether guests may opt in to WhatsApp order updates "
+        "(`PUT /session/{id}/updates`)",
+    )
 
 
 class GuestSessionRead(GuestSessionView):

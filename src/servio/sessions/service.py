@@ -38,6 +38,7 @@ from servio.models.outlet import Outlet
 from servio.models.service_point import ServicePoint
 from servio.models.session_member import SessionMember
 from servio.models.table_session import TableSession
+from servio.notifications.guest_update_service import updates_available
 from servio.platform.exceptions import OutletRequired
 from servio.platform.flags import QR_ORDERING
 from servio.platform.hours import OpeningHours
@@ -307,7 +308,7 @@ def _member_read(member: SessionMember) -> MemberRead:
 
 
 async def _guest_view(
-    uow: UnitOfWork, session: TableSession, place: Place, *, stale: bool
+    uow: UnitOfWork, settings: Settings, session: TableSession, place: Place, *, stale: bool
 ) -> GuestSessionView:
     members = await MemberRepository(uow.session, session.tenant_id).for_session(session.id)
     outlet, point = place.outlet, place.point
@@ -328,13 +329,16 @@ async def _guest_view(
         orders=await _orders_view(uow, session),
         daily_pass_required=session.daily_pass_required,
         pass_validated=session.pass_validated,
+        whatsapp_updates_available=await updates_available(
+            uow, settings, session.tenant_id, session.outlet_id
+        ),
     )
 
 
 async def _guest_read(
     uow: UnitOfWork, settings: Settings, session: TableSession, place: Place, *, stale: bool
 ) -> GuestSessionRead:
-    view = await _guest_view(uow, session, place, stale=stale)
+    view = await _guest_view(uow, settings, session, place, stale=stale)
     token = issue_guest_token(
         settings,
         session_id=session.id,
@@ -429,13 +433,16 @@ async def start_new(
     return Opened(created, await _guest_read(uow, settings, fresh, place, stale=False))
 
 
-async def read_session(uow: UnitOfWork, actor: GuestActor, session_id: str) -> GuestSessionView:
+async def read_session(
+    uow: UnitOfWork, settings: Settings, actor: GuestActor, session_id: str
+) -> GuestSessionView:
     """`GET /session/{id}`: the table re-read after a reconnect (no new credential)."""
     _own_session_id(actor, session_id)
     session = await guest_session(uow, actor)
     effective = await get_effective_settings(uow, actor.tenant_id, session.outlet_id)
     place = await _place_of(uow, session)
-    return await _guest_view(uow, session, place, stale=_is_live_stale(session, effective))
+    stale = _is_live_stale(session, effective)
+    return await _guest_view(uow, settings, session, place, stale=stale)
 
 
 def _nickname_too_long(limit: int) -> ProblemError:

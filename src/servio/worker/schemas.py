@@ -38,9 +38,65 @@ class OutboxStatusRead(BaseModel):
     oldest_pending_age_seconds: float | None
 
 
+ScheduleState = Literal["never_run", "running", "ok", "failed"]
+
+
+class ScheduleRunRead(BaseModel):
+    scope: str = Field(description="`global`, or the outlet id of a per-outlet run")
+    period: str = Field(examples=["2026-11-22", "2026-11-22T07:30Z"])
+    status: Literal["running", "ok", "failed"]
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    worker_id: str | None
+
+
+class ScheduleStatusRead(BaseModel):
+    name: str = Field(examples=["daily_pass.rotate"])
+    cadence: str = Field(
+        description="`every N min`, or `daily HH:MM` with `outlet-local` or `UTC`",
+        examples=["every 5 min", "daily 04:00 outlet-local"],
+    )
+    interval_seconds: int
+    state: ScheduleState = Field(
+        description="The last run's status, or `never_run` when it has not run yet."
+    )
+    last_run: ScheduleRunRead | None
+
+
+class QueueStatusRead(BaseModel):
+    topic: str = Field(examples=["notify"])
+    depth: dict[str, int] = Field(
+        description="Messages per status: pending, processing, delivered, dead, discarded.",
+        examples=[{"pending": 2, "processing": 0, "delivered": 40, "dead": 1, "discarded": 0}],
+    )
+    oldest_pending_age_seconds: float | None
+
+
+class TopicProcessedRead(BaseModel):
+    topic: str
+    delivered: int
+    dead: int
+
+
+class ProcessedRead(BaseModel):
+    window_hours: int
+    since: datetime
+    delivered: int
+    dead: int
+    by_topic: list[TopicProcessedRead]
+
+
 class JobsStatusRead(BaseModel):
     healthy: bool = Field(description="The worker loop has a fresh heartbeat.")
     checked_at: datetime
     heartbeat_ttl_seconds: int
     jobs: list[JobStatusRead]
     outbox: OutboxStatusRead
+    schedules: list[ScheduleStatusRead] = Field(
+        description="Every registered schedule, with its last run (also when it never ran)."
+    )
+    queues: list[QueueStatusRead] = Field(description="The outbox per topic.")
+    processed: ProcessedRead = Field(
+        description="Messages delivered and dead-lettered per topic in the last 24 hours."
+    )

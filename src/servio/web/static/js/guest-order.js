@@ -1,7 +1,7 @@
 // Servio guest app, imported by guest.js once the menu is on screen (not part of the first
 // paint): the live socket and the orders panel (with the thumbs and the one-time 0–10
-// question once an order is served), the nickname prompt, the item sheet
-// (modifiers and a note), the table's cart drawer, the daily-pass modal, sending orders
+// question once an order is served, and the WhatsApp updates opt-in), the nickname
+// prompt, the item sheet (modifiers and a note), the table's cart drawer, the daily-pass modal, sending orders
 // through an offline queue (BEY-03: a dropped connection retries with the SAME order_id and
 // Idempotency-Key, on `online`, on reload and on a back-off timer) and the service worker.
 let G, t, h, L;
@@ -64,7 +64,72 @@ function renderOrders() {
   list.replaceChildren(...rows);
   G.$("#orders").hidden = rows.length === 0;
   billButton();
+  updatesRow();
   npsRow();
+}
+
+// --- WhatsApp order updates (GUEST-11), under the orders when the outlet sends them --------
+// The box sits beside the list, so a live re-render keeps a half-typed number; the member's
+// choice is read once (the reply names the number by its last digits only).
+let waBox = null;
+let wa = null; // { who, whatsapp, phone_hint }
+
+function updatesRow() {
+  const who = G.sid + ":" + G.memberId;
+  const show = !!(G.session && G.session.whatsapp_updates_available && G.mtoken && G.orders.size);
+  if (waBox && (!show || waBox.dataset.who !== who)) { waBox.remove(); waBox = null; }
+  if (!show || waBox) return;
+  waBox = h("div", { class: "updates", id: "wa-updates", "data-who": who });
+  G.$("#bill-btn").after(waBox);
+  if (wa && wa.who === who) return drawUpdates();
+  wa = { who, whatsapp: false, phone_hint: null };
+  drawUpdates();
+  G.api("GET", `/session/${G.enc(G.sid)}/updates`, { auth: G.mtoken }).then((r) => {
+    if (r.ok && wa.who === who) { Object.assign(wa, r.data); drawUpdates(); }
+  }, () => {});
+}
+
+function drawUpdates(open) {
+  if (!waBox) return;
+  if (wa.whatsapp) {
+    return waBox.replaceChildren(
+      h("p", {}, t("updates.on", { phone: wa.phone_hint || "" })),
+      h("p", { class: "muted" }, L["updates.when"]),
+      h("button", { class: "btn bill-get", type: "button", onclick: (e) => saveUpdates("DELETE", null, e.currentTarget) }, L["updates.off"]));
+  }
+  if (!open) {
+    return waBox.replaceChildren(h("button", { class: "btn bill-get", type: "button", onclick: () => drawUpdates(true) }, L["updates.get"]));
+  }
+  const input = h("input", { name: "phone", type: "tel", inputmode: "tel", autocomplete: "tel", maxlength: 32, placeholder: "+91 98765 43210", required: true });
+  const err = h("p", { class: "err", role: "alert" });
+  const save = h("button", { class: "btn btn-main", type: "submit" }, L["updates.save"]);
+  const form = h("form", { novalidate: true },
+    h("label", { class: "field" }, L["updates.phone"], input), err,
+    h("div", { class: "acts" }, h("button", { class: "btn", type: "button", onclick: () => drawUpdates() }, t("guest.close")), save));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) { err.textContent = L["updates.invalid"]; return input.focus(); }
+    saveUpdates("PUT", input.value, save, err);
+  });
+  waBox.replaceChildren(form);
+  input.focus();
+}
+
+async function saveUpdates(method, phone, button, err) {
+  button.disabled = true;
+  let r;
+  try {
+    r = await G.api(method, `/session/${G.enc(G.sid)}/updates`, { auth: G.mtoken, body: phone == null ? undefined : { phone, whatsapp: true } });
+  } catch { r = { status: 0 }; }
+  button.disabled = false;
+  if (r.status === 410) return G.ended();
+  if (!r.ok) {
+    const msg = r.code === "INVALID_PHONE" ? L["updates.invalid"] : r.status ? problemText(r) : t("guest.offline");
+    return err ? (err.textContent = msg) : G.toast(msg);
+  }
+  Object.assign(wa, r.data);
+  drawUpdates();
+  G.toast(wa.whatsapp ? L["updates.saved"] : L["updates.stopped"]);
 }
 
 // "Get bill" under the orders once the table has ordered (guest-bill.js does the rest).
