@@ -24,6 +24,11 @@ def build_api_router() -> APIRouter:
     from servio.kitchen.sla_endpoints import router as kitchen_sla_router
     from servio.media.endpoints import router as media_router
     from servio.menu.endpoints import router as menu_router
+    from servio.notifications.guest_update_endpoints import router as guest_updates_router
+    from servio.notifications.integration_endpoints import router as integrations_router
+    from servio.notifications.outbox_endpoints import router as outbox_router
+    from servio.notifications.rule_endpoints import router as alert_rules_router
+    from servio.notifications.webhook_admin_endpoints import router as webhook_admin_router
     from servio.ops.endpoints import router as ops_router
     from servio.ordering.endpoints import router as ordering_router
     from servio.payments.endpoints import router as payments_router
@@ -37,6 +42,7 @@ def build_api_router() -> APIRouter:
     from servio.setup.endpoints import router as setup_router
     from servio.web.billing.endpoints import router as bill_pages_router
     from servio.web.console.endpoints import router as console_router
+    from servio.web.console.notification_pages import router as console_notify_router
     from servio.web.console.pricing_pages import router as console_pricing_router
     from servio.web.endpoints import router as web_router
     from servio.web.guest.endpoints import router as guest_app_router
@@ -52,12 +58,17 @@ def build_api_router() -> APIRouter:
         platform_router,
         audit_router,
         worker_router,
+        alert_rules_router,
+        webhook_admin_router,
+        outbox_router,
+        integrations_router,
         realtime_router,
         qrpack_router,  # before floor_router: /tables/qr-pack.pdf is not a table id
         floor_router,
         guest_router,
         guest_app_router,  # before sessions_router: /t/sw.js is not a QR token
         sessions_router,
+        guest_updates_router,
         ordering_router,
         pos_router,
         invoices_router,
@@ -81,6 +92,7 @@ def build_api_router() -> APIRouter:
         web_router,
         console_router,
         console_pricing_router,
+        console_notify_router,
         staff_grid_router,
         pos_page_router,
         kds_pages_router,

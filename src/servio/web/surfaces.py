@@ -146,6 +146,24 @@ CONSOLE_SETUP_LINKS: tuple[Link, ...] = (
         "clock",
         "Coupon codes with their limits and uses, and happy-hour discounts by day and time.",
     ),
+    Link(
+        "Alerts",
+        "/console/alerts",
+        "alert",
+        "Send chosen events to a webhook, e-mail, WhatsApp or SMS, and test a rule.",
+    ),
+    Link(
+        "Webhooks",
+        "/console/webhooks",
+        "lock",
+        "Signed webhook endpoints, their secrets, delivery log and sample payloads.",
+    ),
+    Link(
+        "Outbox & jobs",
+        "/console/outbox",
+        "pulse",
+        "Deliveries waiting or failed, dead letters to requeue, and background job health.",
+    ),
 )
 
 OPS_LINKS: tuple[Link, ...] = (

@@ -1,0 +1,512 @@
+/* Webhooks: endpoints (create — the signing secret shown once —, enable/disable, rotate the
+   secret after a manager's PIN, delete), each endpoint's delivery log with "Replay", the
+   integration catalogue's sample payloads and a probe of an unsaved URL. Everything goes
+   through the JSON API (common.js); text from the server only goes in as text. */
+(function () {
+  "use strict";
+
+  var C = window.ServioConsole;
+  var el = C.el;
+
+  var timeZone;
+  var rotateAction = "";
+  var samples = {};
+  var CHANNEL_NAMES = { webhook: "Webhook", email: "E-mail", whatsapp: "WhatsApp", sms: "SMS", console: "Console log" };
+  var logEndpoint = null;
+  var logCursor = null;
+
+  /* ---- text ---- */
+
+  function when(iso) {
+    if (!iso) return "—";
+    var at = new Date(iso);
+    if (isNaN(at)) return iso;
+    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    try {
+      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options)).format(at);
+    } catch (error) {
+      return at.toLocaleString();
+    }
+  }
+
+  function forbidden(result) {
+    return result.status === 403 ? { detail: "your role may not do this", hint: "ask an owner or admin" } : result.data;
+  }
+
+  function button(label, className, aria) {
+    var b = el("button", "btn btn-sm " + (className || "btn-secondary"), label);
+    b.type = "button";
+    if (aria) b.setAttribute("aria-label", aria);
+    return b;
+  }
+
+  /* A URL that wraps after its slashes rather than mid-word. */
+  function urlText(className, url) {
+    var node = el("span", className);
+    var parts = String(url).split("/");
+    parts.forEach(function (part, index) {
+      node.appendChild(document.createTextNode(part + (index < parts.length - 1 ? "/" : "")));
+      if (index < parts.length - 1) node.appendChild(document.createElement("wbr"));
+    });
+    return node;
+  }
+
+  /* ---- dialogs ---- */
+
+  function openDialog(dialog, opener) {
+    dialog._opener = opener || document.activeElement;
+    if (typeof dialog.showModal === "function") dialog.showModal();
+    else dialog.setAttribute("open", "");
+  }
+
+  function closeDialog(dialog) {
+    if (typeof dialog.close === "function") dialog.close();
+    else dialog.removeAttribute("open");
+  }
+
+  function refocus(dialog) {
+    var opener = dialog._opener;
+    if (opener && document.body.contains(opener)) opener.focus();
+  }
+
+  function confirmAction(title, text, action, opener) {
+    var dialog = document.getElementById("confirm-dialog");
+    document.getElementById("confirm-title").textContent = title;
+    document.getElementById("confirm-text").textContent = text;
+    document.getElementById("confirm-ok").textContent = action;
+    dialog.returnValue = "";
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function onClose() {
+        dialog.removeEventListener("close", onClose);
+        refocus(dialog);
+        resolve(dialog.returnValue === "confirm");
+      });
+      openDialog(dialog, opener);
+    });
+  }
+
+  /* The one moment a secret is visible: a read-only field, a copy button, and the warning. */
+  function showSecret(title, label, secret, graceUntil, opener) {
+    var dialog = document.getElementById("secret-dialog");
+    document.getElementById("secret-title").textContent = title;
+    document.getElementById("secret-label").textContent = label;
+    var input = document.getElementById("secret-value");
+    input.value = secret;
+    var grace = document.getElementById("secret-grace");
+    grace.hidden = !graceUntil;
+    grace.textContent = graceUntil ? "The old secret keeps signing (as a second signature) until " + when(graceUntil) + "." : "";
+    document.getElementById("secret-copy").textContent = "Copy";
+    openDialog(dialog, opener);
+    input.focus();
+    input.select();
+  }
+
+  function copySecret() {
+    var input = document.getElementById("secret-value");
+    var copyButton = document.getElementById("secret-copy");
+    function copied() {
+      copyButton.textContent = "Copied";
+      window.Servio.toast("Secret copied");
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(input.value).then(copied, function () {
+        input.select();
+        copyButton.textContent = "Press Ctrl+C";
+      });
+    } else {
+      input.select();
+      copyButton.textContent = "Press Ctrl+C";
+    }
+  }
+
+  /* ---- endpoints ---- */
+
+  function lastDelivery(endpoint) {
+    var cell = el("td", "notify-last");
+    var last = endpoint.last_delivery;
+    if (!last) {
+      cell.appendChild(el("span", "muted small", "None yet"));
+      return cell;
+    }
+    var text = last.ok ? "OK" : "Failed";
+    if (last.status_code) text += " · " + last.status_code;
+    cell.appendChild(el("span", "badge " + (last.ok ? "badge-success" : "badge-danger"), text));
+    cell.appendChild(el("span", "small muted", when(last.at)));
+    return cell;
+  }
+
+  function endpointRow(endpoint) {
+    var row = el("tr");
+    row.dataset.endpointId = endpoint.id;
+    if (!endpoint.enabled) row.className = "is-off";
+    var name = el("td", "notify-event");
+    name.appendChild(el("strong", null, endpoint.name));
+    if (endpoint.previous_secret_valid_until) {
+      name.appendChild(el("span", "small muted", "Old secret valid until " + when(endpoint.previous_secret_valid_until)));
+    }
+    row.appendChild(name);
+    var url = el("td", "notify-url");
+    url.appendChild(urlText("mono", endpoint.url));
+    row.appendChild(url);
+    row.appendChild(el("td", "mono notify-hint", endpoint.secret_hint || "—"));
+    var enabled = el("td");
+    var toggle = el("button", "switch");
+    toggle.type = "button";
+    toggle.setAttribute("role", "switch");
+    toggle.setAttribute("aria-checked", endpoint.enabled ? "true" : "false");
+    toggle.setAttribute("aria-label", "Enabled: " + endpoint.name);
+    toggle.appendChild(el("span", "switch-track"));
+    toggle.appendChild(el("span", "switch-text", endpoint.enabled ? "On" : "Off"));
+    toggle.addEventListener("click", function () { toggleEndpoint(endpoint, toggle); });
+    enabled.appendChild(toggle);
+    row.appendChild(enabled);
+    row.appendChild(lastDelivery(endpoint));
+    var actions = el("td", "row-actions");
+    var log = button("Deliveries", null, "Deliveries of " + endpoint.name);
+    log.addEventListener("click", function () { openLog(endpoint); });
+    var rotate = button("Rotate secret", null, "Rotate the secret of " + endpoint.name);
+    rotate.addEventListener("click", function () { askRotate(endpoint, rotate); });
+    var remove = button("Delete", "btn-link notify-danger", "Delete " + endpoint.name);
+    remove.addEventListener("click", function () { deleteEndpoint(endpoint, remove); });
+    actions.appendChild(log);
+    actions.appendChild(rotate);
+    actions.appendChild(remove);
+    row.appendChild(actions);
+    return row;
+  }
+
+  function loadEndpoints() {
+    return C.api("GET", "/api/v1/webhooks/endpoints?limit=200").then(function (result) {
+      var body = document.getElementById("endpoint-rows");
+      body.textContent = "";
+      if (!result.ok) {
+        C.showError("endpoints-error", forbidden(result), "The endpoints could not be loaded.");
+        return;
+      }
+      C.hideError("endpoints-error");
+      var items = result.data.items || [];
+      if (!items.length) {
+        var empty = el("tr");
+        var cell = el("td", "empty-row muted", "No webhook endpoints yet. Create one below.");
+        cell.colSpan = 6;
+        empty.appendChild(cell);
+        body.appendChild(empty);
+        return;
+      }
+      items.forEach(function (endpoint) { body.appendChild(endpointRow(endpoint)); });
+    });
+  }
+
+  function submitEndpoint(event) {
+    event.preventDefault();
+    var form = event.target;
+    var alertBox = document.getElementById("endpoint-errors");
+    var body = {
+      name: form.elements.name.value.trim(),
+      url: form.elements.url.value.trim(),
+      outlet_id: form.elements.outlet_id.value || null,
+    };
+    C.busy(form);
+    C.api("POST", "/api/v1/webhooks/endpoints", body).then(function (result) {
+      C.release(form);
+      if (!result.ok) {
+        C.showProblem(form, alertBox, forbidden(result));
+        return;
+      }
+      C.clearProblems(form, alertBox);
+      form.reset();
+      loadEndpoints();
+      showSecret("Endpoint created", "Signing secret of " + result.data.name, result.data.secret, null, form.querySelector("button[type=submit]"));
+    });
+  }
+
+  function toggleEndpoint(endpoint, toggle) {
+    var on = toggle.getAttribute("aria-checked") !== "true";
+    toggle.setAttribute("aria-busy", "true");
+    toggle.disabled = true;
+    C.api("PATCH", "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id), { enabled: on }, { "If-Match": '"' + endpoint.version + '"' }).then(function (result) {
+      toggle.removeAttribute("aria-busy");
+      toggle.disabled = false;
+      if (!result.ok) {
+        C.showError("endpoints-error", result.status === 412 ? { detail: "someone else changed this endpoint", hint: "the list is reloaded; try again" } : forbidden(result), "The endpoint could not be changed.");
+        if (result.status === 412) loadEndpoints();
+        return;
+      }
+      window.Servio.toast(endpoint.name + (on ? " enabled" : " disabled"));
+      var fresh = endpointRow(result.data);
+      toggle.closest("tr").replaceWith(fresh);
+      fresh.querySelector("[role=switch]").focus();
+    });
+  }
+
+  function deleteEndpoint(endpoint, opener) {
+    confirmAction(
+      "Delete " + endpoint.name + "?",
+      "Servio stops sending to " + endpoint.url + ". Alert rules that use it stop delivering.",
+      "Delete endpoint",
+      opener
+    ).then(function (yes) {
+      if (!yes) return;
+      C.api("DELETE", "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id), null, { "If-Match": '"' + endpoint.version + '"' }).then(function (result) {
+        if (!result.ok) {
+          C.showError("endpoints-error", forbidden(result), "The endpoint could not be deleted.");
+          return;
+        }
+        window.Servio.toast(endpoint.name + " deleted");
+        if (logEndpoint && logEndpoint.id === endpoint.id) document.getElementById("deliveries-card").hidden = true;
+        loadEndpoints().then(function () { document.getElementById("endpoint-name").focus(); });
+      });
+    });
+  }
+
+  /* ---- rotation (manager PIN → approval token → new secret) ---- */
+
+  var rotating = null;
+
+  function askRotate(endpoint, opener) {
+    rotating = endpoint;
+    var form = document.getElementById("rotate-form");
+    C.clearProblems(form, document.getElementById("rotate-errors"));
+    form.reset();
+    document.getElementById("rotate-title").textContent = "Rotate the secret of " + endpoint.name;
+    openDialog(document.getElementById("rotate-dialog"), opener);
+    document.getElementById("rotate-pin").focus();
+  }
+
+  function submitRotate(event) {
+    event.preventDefault();
+    var form = event.target;
+    var alertBox = document.getElementById("rotate-errors");
+    var dialog = document.getElementById("rotate-dialog");
+    var endpoint = rotating;
+    var pin = form.elements.pin.value.trim();
+    if (!pin) {
+      C.showProblem(form, alertBox, { status: 422, errors: [{ loc: ["pin"], msg: "a manager enters their PIN" }] });
+      return;
+    }
+    C.busy(form);
+    C.api("POST", "/api/v1/approvals/verify_pin", { action: rotateAction, pin: pin }).then(function (approval) {
+      if (!approval.ok) {
+        C.release(form);
+        form.elements.pin.value = "";
+        C.showProblem(form, alertBox, approval.data);
+        return null;
+      }
+      return C.api("POST", "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id) + "/rotate_secret", { approval_token: approval.data.approval_token }).then(function (result) {
+        C.release(form);
+        form.reset();
+        if (!result.ok) {
+          C.showProblem(form, alertBox, forbidden(result));
+          return;
+        }
+        var opener = dialog._opener;
+        closeDialog(dialog);
+        loadEndpoints();
+        showSecret("Secret rotated", "New signing secret of " + endpoint.name, result.data.secret, result.data.previous_valid_until, opener);
+      });
+    });
+  }
+
+  /* ---- delivery log ---- */
+
+  function deliveryRow(attempt) {
+    var row = el("tr");
+    row.appendChild(el("td", "nums", when(attempt.started_at)));
+    row.appendChild(el("td", "mono", attempt.event || "—"));
+    row.appendChild(el("td", null, attempt.kind || "delivery"));
+    row.appendChild(el("td", "nums", String(attempt.attempt || 1)));
+    row.appendChild(el("td", "nums", attempt.status_code === null || attempt.status_code === undefined ? "—" : String(attempt.status_code)));
+    row.appendChild(el("td", "nums", (attempt.duration_ms || 0) + " ms"));
+    var result = el("td", "notify-outcome");
+    result.appendChild(el("span", "badge " + (attempt.ok ? "badge-success" : "badge-danger"), attempt.ok ? "OK" : "Error"));
+    if (attempt.error) result.appendChild(el("span", "small muted", attempt.error));
+    row.appendChild(result);
+    var actions = el("td", "row-actions");
+    var messageId = attempt.outbox_id || attempt.message_id;
+    if (messageId) {
+      var replay = button("Replay", null, "Replay " + (attempt.event || "the delivery") + " of " + when(attempt.started_at));
+      replay.addEventListener("click", function () { replayDelivery(messageId, replay); });
+      actions.appendChild(replay);
+    }
+    row.appendChild(actions);
+    return row;
+  }
+
+  function loadDeliveries(append) {
+    var url = "/api/v1/webhooks/endpoints/" + encodeURIComponent(logEndpoint.id) + "/deliveries?limit=25";
+    if (append && logCursor) url += "&cursor=" + encodeURIComponent(logCursor);
+    return C.api("GET", url).then(function (result) {
+      var body = document.getElementById("delivery-rows");
+      var more = document.getElementById("deliveries-more");
+      if (!append) body.textContent = "";
+      if (!result.ok) {
+        C.showError("deliveries-error", forbidden(result), "The delivery log could not be loaded.");
+        return;
+      }
+      C.hideError("deliveries-error");
+      var items = result.data.items || [];
+      if (!items.length && !append) {
+        var empty = el("tr");
+        var cell = el("td", "empty-row muted", "Nothing sent to this endpoint yet.");
+        cell.colSpan = 8;
+        empty.appendChild(cell);
+        body.appendChild(empty);
+      }
+      items.forEach(function (attempt) { body.appendChild(deliveryRow(attempt)); });
+      logCursor = result.data.next_cursor || null;
+      more.hidden = !logCursor;
+    });
+  }
+
+  function openLog(endpoint) {
+    logEndpoint = endpoint;
+    logCursor = null;
+    var card = document.getElementById("deliveries-card");
+    var title = document.getElementById("deliveries-title");
+    title.textContent = "Delivery log · " + endpoint.name;
+    card.hidden = false;
+    loadDeliveries(false).then(function () {
+      card.scrollIntoView({ block: "start" });
+      title.focus();
+    });
+  }
+
+  function replayDelivery(messageId, replay) {
+    replay.disabled = true;
+    C.api("POST", "/api/v1/webhooks/" + encodeURIComponent(messageId) + "/replay", {}).then(function (result) {
+      replay.disabled = false;
+      if (!result.ok) {
+        C.showError("deliveries-error", forbidden(result), "The delivery could not be replayed.");
+        return;
+      }
+      window.Servio.toast("Queued again with the same webhook-id");
+    });
+  }
+
+  /* ---- catalogue and probe ---- */
+
+  function showSample() {
+    var select = document.getElementById("catalogue-event");
+    var entry = samples[select.value];
+    document.getElementById("catalogue-description").textContent = entry ? entry.description || "" : "";
+    document.getElementById("catalogue-sample").textContent = entry ? JSON.stringify(entry.sample, null, 2) : "";
+  }
+
+  function fillEventSelect(select, events, selected) {
+    select.textContent = "";
+    var groups = {};
+    events.forEach(function (entry) {
+      var prefix = entry.event.split(".")[0];
+      if (!groups[prefix]) {
+        groups[prefix] = el("optgroup");
+        groups[prefix].label = C.capitalise(prefix.replace(/_/g, " "));
+        select.appendChild(groups[prefix]);
+      }
+      var option = el("option", null, entry.event);
+      option.value = entry.event;
+      if (entry.event === selected) option.selected = true;
+      groups[prefix].appendChild(option);
+    });
+  }
+
+  function loadCatalogue() {
+    return C.api("GET", "/api/v1/admin/integrations").then(function (result) {
+      if (!result.ok) {
+        C.showError("catalogue-error", forbidden(result), "The catalogue could not be loaded.");
+        return;
+      }
+      var channels = document.getElementById("catalogue-channels");
+      channels.textContent = "";
+      (result.data.channels || []).forEach(function (channel) {
+        var item = el("li", "notify-channel");
+        var head = el("span", "notify-channel-head");
+        head.appendChild(el("strong", null, CHANNEL_NAMES[channel.type] || C.capitalise(channel.type)));
+        head.appendChild(el("span", "badge " + (channel.configured ? "badge-success" : "badge-plain"), channel.configured ? "Configured" : "Not configured"));
+        item.appendChild(head);
+        if (channel.description) item.appendChild(el("span", "small muted", channel.description));
+        channels.appendChild(item);
+      });
+      var events = (result.data.events || []).slice().sort(function (a, b) { return a.event < b.event ? -1 : 1; });
+      events.forEach(function (entry) { samples[entry.event] = entry; });
+      fillEventSelect(document.getElementById("catalogue-event"), events, "order.placed");
+      fillEventSelect(document.getElementById("probe-event"), events, "order.placed");
+      showSample();
+    });
+  }
+
+  function probeResult(data) {
+    var box = el("div", "notify-result");
+    var head = el("p", "notify-result-head");
+    head.appendChild(el("span", "badge " + (data.ok ? "badge-success" : "badge-danger"), data.ok ? "Delivered" : "Failed"));
+    var facts = [];
+    if (data.status_code !== null && data.status_code !== undefined) facts.push("HTTP " + data.status_code);
+    facts.push((data.duration_ms || 0) + " ms");
+    head.appendChild(el("span", "small", facts.join(" · ")));
+    box.appendChild(head);
+    if (data.detail) box.appendChild(el("p", "small notify-detail", C.capitalise(data.detail)));
+    if (data.signing_secret) {
+      var secret = el("p", "small");
+      secret.appendChild(document.createTextNode("Signed with the one-time secret "));
+      secret.appendChild(el("code", null, data.signing_secret));
+      box.appendChild(secret);
+    }
+    box.appendChild(el("h3", "notify-sub", "Payload sent"));
+    box.appendChild(el("pre", "notify-json", JSON.stringify(data.payload, null, 2)));
+    return box;
+  }
+
+  function submitProbe(event) {
+    event.preventDefault();
+    var form = event.target;
+    var alertBox = document.getElementById("probe-errors");
+    var holder = document.getElementById("probe-result");
+    var body = { target: form.elements.target.value.trim(), event: form.elements.event.value };
+    C.busy(form);
+    holder.textContent = "";
+    C.api("POST", "/api/v1/admin/integrations/webhook/probe", body).then(function (result) {
+      C.release(form);
+      if (!result.ok) {
+        C.showProblem(form, alertBox, forbidden(result));
+        return;
+      }
+      C.clearProblems(form, alertBox);
+      holder.appendChild(probeResult(result.data));
+    });
+  }
+
+  function init() {
+    var app = document.getElementById("webhooks-app");
+    if (!app) return;
+    timeZone = app.dataset.timezone || undefined;
+    rotateAction = app.dataset.rotateAction;
+
+    document.getElementById("endpoint-form").addEventListener("submit", submitEndpoint);
+    document.getElementById("rotate-form").addEventListener("submit", submitRotate);
+    document.getElementById("probe-form").addEventListener("submit", submitProbe);
+    document.getElementById("catalogue-event").addEventListener("change", showSample);
+    document.getElementById("secret-copy").addEventListener("click", copySecret);
+    document.getElementById("deliveries-refresh").addEventListener("click", function () { loadDeliveries(false); });
+    document.getElementById("deliveries-more").addEventListener("click", function () { loadDeliveries(true); });
+
+    var secretDialog = document.getElementById("secret-dialog");
+    document.getElementById("secret-done").addEventListener("click", function () { closeDialog(secretDialog); });
+    secretDialog.addEventListener("close", function () {
+      document.getElementById("secret-value").value = ""; // gone from the page once dismissed
+      refocus(secretDialog);
+    });
+    var rotateDialog = document.getElementById("rotate-dialog");
+    Array.prototype.forEach.call(rotateDialog.querySelectorAll("[data-close]"), function (b) {
+      b.addEventListener("click", function () { closeDialog(rotateDialog); });
+    });
+    rotateDialog.addEventListener("close", function () {
+      document.getElementById("rotate-pin").value = "";
+      if (!secretDialog.open) refocus(rotateDialog);
+    });
+
+    loadEndpoints();
+    loadCatalogue();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
