@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from servio.kit.clock import as_utc
 from servio.kit.db import Database
 from servio.kit.redis import create_redis
 from servio.kit.secretbox import SecretBox
-from servio.models import AlertRule, DeliveryAttempt, OutboxMessage, WebhookEndpoint
+from servio.models import AlertRule, DeliveryAttempt, OutboxMessage, Outlet, Tenant, WebhookEndpoint
 from servio.notifications.delivery import NOTIFY_TOPIC, SECRET_PURPOSE
 from servio.notifications.signing import new_signing_secret, secret_hint
 from servio.notifications.tasks import EVENT_TOPIC, deliver_domain_event, deliver_notification
@@ -25,6 +25,7 @@ from servio.worker.dispatch import emit
 from servio.worker.handlers import HandlerRegistry
 from servio.worker.runner import Worker
 from servio.worker.scheduler import ScheduleRegistry
+from tests.fixtures.factories import make_tenant
 
 
 async def make_endpoint(
@@ -66,6 +67,22 @@ async def make_rule(
     async with db.unit_of_work(tenant_id=tenant_id) as uow:
         uow.session.add(rule)
     return rule
+
+
+class HookedTenant(NamedTuple):
+    tenant: Tenant
+    outlet: Outlet
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+async def hooked_tenant(db: Database, settings: Settings, url: str, *events: str) -> HookedTenant:
+    """A new tenant with one webhook endpoint at `url` and a webhook rule for each event."""
+    tenant, outlet = await make_tenant(db)
+    endpoint, secret = await make_endpoint(db, settings, tenant.id, url)
+    for event in events:
+        await make_rule(db, tenant.id, event=event, channel="webhook", target=endpoint.id)
+    return HookedTenant(tenant, outlet, endpoint, secret)
 
 
 async def emit_event(

@@ -17,13 +17,11 @@ from servio.kit.clock import FrozenClock, as_utc, utcnow
 from servio.kit.db import Database
 from servio.models import OutboxMessage
 from servio.notifications.delivery import notify_breaker
-from tests.fixtures.factories import make_tenant
 from tests.notifications.delivery_helpers import (
     attempts_of,
     emit_event,
+    hooked_tenant,
     latest_due,
-    make_endpoint,
-    make_rule,
     notify_rows,
     notify_worker,
 )
@@ -32,6 +30,9 @@ from tests.notifications.http_receiver import Receiver
 pytestmark = pytest.mark.backends
 
 COOLDOWN = 60
+# Redis keeps breaker times as float seconds (≈ 0.1 ms at today's epoch): step just past
+# the end of a cool-down instead of onto it.
+PAST = timedelta(milliseconds=1)
 
 
 def gauge(url: str) -> float | None:
@@ -56,9 +57,7 @@ async def test_breaker_opens_defers_without_attempts_reopens_on_a_failed_trial_t
     )
     url = f"{receiver.url}/hooks"
     cb = notify_breaker(settings)
-    tenant, outlet = await make_tenant(db)
-    endpoint, _ = await make_endpoint(db, settings, tenant.id, url)
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
+    tenant, outlet, *_ = await hooked_tenant(db, settings, url, "order.placed")
     await emit_event(db, tenant.id, outlet.id, "order.placed", {"order_id": "O1"})
     worker = notify_worker(db, settings)
     await worker.run_once()  # fan-out
@@ -86,7 +85,7 @@ async def test_breaker_opens_defers_without_attempts_reopens_on_a_failed_trial_t
     assert len(await attempts_of(db, row.id)) == 2
 
     # Cool-down over: one half-open trial, which fails → open again for a full cool-down.
-    clock.set(opened_at + timedelta(seconds=COOLDOWN))
+    clock.set(opened_at + timedelta(seconds=COOLDOWN) + PAST)
     assert await cb.state(url) == "half_open"
     assert (await worker.run_once()).retried == 1
     reopened_at = utcnow()
@@ -99,7 +98,7 @@ async def test_breaker_opens_defers_without_attempts_reopens_on_a_failed_trial_t
 
     # The receiver is back; the next trial succeeds → closed, delivered.
     receiver.up()
-    clock.set(reopened_at + timedelta(seconds=COOLDOWN))
+    clock.set(reopened_at + timedelta(seconds=COOLDOWN) + PAST)
     assert (await worker.run_once()).delivered == 1
     assert (await cb.state(url), gauge(url)) == ("closed", 0)
     row = await only_row(db)
@@ -119,12 +118,10 @@ async def test_while_a_trial_is_in_flight_other_messages_wait(
     settings = settings.model_copy(update={"cb_failure_threshold": 1, "cb_cooldown_sec": COOLDOWN})
     url = f"{receiver.url}/hooks"
     cb = notify_breaker(settings)
-    tenant, outlet = await make_tenant(db)
-    endpoint, _ = await make_endpoint(db, settings, tenant.id, url)
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
+    tenant, outlet, *_ = await hooked_tenant(db, settings, url, "order.placed")
     await cb.record_failure(url)  # opened by earlier traffic
     assert await cb.state(url) == "open"
-    clock.advance(seconds=COOLDOWN)
+    clock.set(utcnow() + timedelta(seconds=COOLDOWN) + PAST)
     trial = await cb.allow(url)  # another worker holds the only half-open trial
     assert trial.trial
 

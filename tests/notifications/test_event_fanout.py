@@ -21,7 +21,7 @@ from servio.worker.handlers import ClaimedMessage, HandlerContext
 from tests.fixtures.factories import make_tenant
 from tests.notifications.delivery_helpers import (
     emit_event,
-    make_endpoint,
+    hooked_tenant,
     make_rule,
     notify_rows,
     notify_worker,
@@ -166,9 +166,9 @@ async def test_a_disabled_or_deleted_endpoint_dead_letters_without_sending(
     breakers: breaker.BreakerStore,
     receiver: Receiver,
 ) -> None:
-    tenant, outlet = await make_tenant(db)
-    endpoint, _ = await make_endpoint(db, settings, tenant.id, f"{receiver.url}/hooks")
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
+    tenant, outlet, endpoint, _ = await hooked_tenant(
+        db, settings, f"{receiver.url}/hooks", "order.placed"
+    )
     await make_rule(db, tenant.id, event="order.placed", channel="webhook", target="01NOPE")
     async with db.unit_of_work(tenant_id=tenant.id) as uow:
         await uow.session.execute(

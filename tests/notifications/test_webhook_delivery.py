@@ -20,13 +20,11 @@ from servio.notifications.tasks import deliver_notification
 from servio.worker import repository
 from servio.worker.handlers import HandlerContext
 from servio.worker.outbox import RETRY_DELAYS_SECS, RETRY_JITTER
-from tests.fixtures.factories import make_tenant
 from tests.notifications.delivery_helpers import (
     attempts_of,
     emit_event,
+    hooked_tenant,
     latest_due,
-    make_endpoint,
-    make_rule,
     notify_rows,
     notify_worker,
 )
@@ -49,10 +47,9 @@ async def test_a_receiver_down_then_up_gets_every_event_once_on_the_backoff_sche
     receiver: Receiver,
 ) -> None:
     settings = patient(settings)
-    tenant, outlet = await make_tenant(db)
-    endpoint, secret = await make_endpoint(db, settings, tenant.id, f"{receiver.url}/hooks")
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
-    await make_rule(db, tenant.id, event="order.cancelled", channel="webhook", target=endpoint.id)
+    tenant, outlet, endpoint, secret = await hooked_tenant(
+        db, settings, f"{receiver.url}/hooks", "order.placed", "order.cancelled"
+    )
     event_ids = [
         await emit_event(db, tenant.id, outlet.id, "order.placed", {"order_id": f"O{n}"})
         for n in range(3)
@@ -123,9 +120,9 @@ async def test_a_worker_killed_after_sending_causes_a_duplicate_with_the_same_id
     breakers: breaker.BreakerStore,
     receiver: Receiver,
 ) -> None:
-    tenant, outlet = await make_tenant(db)
-    endpoint, secret = await make_endpoint(db, settings, tenant.id, f"{receiver.url}/hooks")
-    await make_rule(db, tenant.id, event="*", channel="webhook", target=endpoint.id)
+    tenant, outlet, endpoint, secret = await hooked_tenant(
+        db, settings, f"{receiver.url}/hooks", "*"
+    )
     await emit_event(db, tenant.id, outlet.id, "bill.requested", {"session_id": "S1"})
     await notify_worker(db, settings, "router").run_once()  # event → notify row
 
@@ -176,9 +173,7 @@ async def test_max_attempts_dead_letters_with_the_last_error(
     receiver: Receiver,
 ) -> None:
     settings = patient(settings)
-    tenant, outlet = await make_tenant(db)
-    endpoint, _ = await make_endpoint(db, settings, tenant.id, f"{receiver.url}/hooks")
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
+    tenant, outlet, *_ = await hooked_tenant(db, settings, f"{receiver.url}/hooks", "order.placed")
     await emit_event(db, tenant.id, outlet.id, "order.placed", {"order_id": "O1"})
     worker = notify_worker(db, settings)
     await worker.run_once()
@@ -206,9 +201,7 @@ async def test_a_refusing_receiver_dead_letters_at_once(
     breakers: breaker.BreakerStore,
     receiver: Receiver,
 ) -> None:
-    tenant, outlet = await make_tenant(db)
-    endpoint, _ = await make_endpoint(db, settings, tenant.id, f"{receiver.url}/hooks")
-    await make_rule(db, tenant.id, event="order.placed", channel="webhook", target=endpoint.id)
+    tenant, outlet, *_ = await hooked_tenant(db, settings, f"{receiver.url}/hooks", "order.placed")
     await emit_event(db, tenant.id, outlet.id, "order.placed", {"order_id": "O1"})
     worker = notify_worker(db, settings)
     await worker.run_once()

@@ -75,3 +75,15 @@ def http_error(exc: httpx.HTTPError, who: str) -> DeliveryResult:
     if isinstance(exc, httpx.TimeoutException):
         return DeliveryResult.failed(f"{who} timed out ({type(exc).__name__})")
     return DeliveryResult.failed(f"{who} unreachable ({type(exc).__name__})")
+
+
+async def post_once(url: str, who: str, timeout_secs: float, **request: Any) -> DeliveryResult:
+    """One POST (redirects not followed), classified as above. `request` goes to httpx."""
+    try:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_secs), follow_redirects=False
+        ) as client:
+            response = await client.post(url, **request)
+    except httpx.HTTPError as exc:
+        return http_error(exc, who)
+    return http_result(response, who)

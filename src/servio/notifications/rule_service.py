@@ -203,20 +203,15 @@ async def create_rule(uow: UnitOfWork, actor: StaffActor, body: AlertRuleCreate)
     return row
 
 
-async def _write(
+async def _apply(
     uow: UnitOfWork,
     actor: StaffActor,
     current: AlertRule,
     changes: dict[str, Any],
-    expected_version: int | None,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
 ) -> AlertRule:
-    if expected_version is not None and expected_version != current.version:
-        raise VersionMismatch(current.version)
-    changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
-    if not changes:
-        return current
-    channel = changes.get("channel", current.channel)
-    before = _audited({"channel": current.channel, **{k: getattr(current, k) for k in changes}})
     updated = await AlertRuleRepository(uow.session, actor.tenant_id).update_if_version(
         current.id, current.version, changes
     )
@@ -229,7 +224,7 @@ async def _write(
         subject_type="alert_rule",
         subject_id=current.id,
         before=before,
-        after=_audited({"channel": channel, **changes}),
+        after=after,
         outlet_id=updated.outlet_id,
     )
     return updated
@@ -260,7 +255,12 @@ async def update_rule(
         target = sent["target"] if sent.get("target") is not None else current.target
         changes["channel"] = channel
         changes["target"] = await _target(uow, actor, channel, target)
-    return await _write(uow, actor, current, changes, expected_version)
+    changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+    if not changes:
+        return current
+    before = _audited({"channel": current.channel, **{k: getattr(current, k) for k in changes}})
+    after = _audited({"channel": channel, **changes})
+    return await _apply(uow, actor, current, changes, before=before, after=after)
 
 
 async def delete_rule(
@@ -270,20 +270,13 @@ async def delete_rule(
     current = await get_rule(uow, actor, rule_id, for_update=True)
     if expected_version is not None and expected_version != current.version:
         raise VersionMismatch(current.version)
-    updated = await AlertRuleRepository(uow.session, actor.tenant_id).update_if_version(
-        current.id, current.version, {"deleted_at": utcnow(), "enabled": False}
-    )
-    if updated is None:  # pragma: no cover - the row is locked for this transaction
-        raise VersionMismatch(current.version)
-    await audit.record(
+    await _apply(
         uow,
         actor,
-        EventName.ALERT_RULE_CHANGED,
-        subject_type="alert_rule",
-        subject_id=current.id,
+        current,
+        {"deleted_at": utcnow(), "enabled": False},
         before=_audited({k: getattr(current, k) for k in EDITABLE}),
         after={"deleted": True},
-        outlet_id=current.outlet_id,
     )
 
 

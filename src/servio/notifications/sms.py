@@ -8,16 +8,8 @@ itself is not logged), which is what development uses."""
 
 from __future__ import annotations
 
-import httpx
-
 from servio.config import Settings
-from servio.notifications.channels import (
-    Channel,
-    ChannelMessage,
-    DeliveryResult,
-    http_error,
-    http_result,
-)
+from servio.notifications.channels import Channel, ChannelMessage, DeliveryResult, post_once
 from servio.notifications.console import ConsoleChannel
 
 
@@ -51,12 +43,10 @@ class SmsChannel:
             return DeliveryResult.failed("no phone number", retryable=False)
         s = self.settings
         form = {"To": to, "From": s.sms_from, "Body": str(message.payload.get("body", ""))}
-        timeout = httpx.Timeout(s.notify_http_timeout_secs)
-        try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
-                response = await client.post(
-                    self.endpoint, data=form, auth=(s.sms_account_sid, s.sms_auth_token)
-                )
-        except httpx.HTTPError as exc:
-            return http_error(exc, "SMS API")
-        return http_result(response, "SMS API")
+        return await post_once(
+            self.endpoint,
+            "SMS API",
+            s.notify_http_timeout_secs,
+            data=form,
+            auth=(s.sms_account_sid, s.sms_auth_token),
+        )

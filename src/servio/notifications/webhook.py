@@ -13,11 +13,10 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-import httpx
 import orjson
 
 from servio.config import Settings
-from servio.notifications.channels import ChannelMessage, DeliveryResult, http_error, http_result
+from servio.notifications.channels import ChannelMessage, DeliveryResult, post_once
 from servio.notifications.signing import signature_headers
 from servio.notifications.targets import InvalidTarget, normalize_webhook_url
 
@@ -58,10 +57,6 @@ class WebhookChannel:
             return DeliveryResult.failed(f"webhook URL refused: {exc}", retryable=False)
         body = webhook_body(message)
         headers = webhook_headers(self.signing_secrets, message.message_id, body)
-        timeout = httpx.Timeout(self.settings.notify_http_timeout_secs)
-        try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return http_error(exc, "receiver")
-        return http_result(response, "receiver")
+        return await post_once(
+            url, "receiver", self.settings.notify_http_timeout_secs, content=body, headers=headers
+        )

@@ -11,16 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from servio.config import Settings
-from servio.notifications.channels import (
-    Channel,
-    ChannelMessage,
-    DeliveryResult,
-    http_error,
-    http_result,
-)
+from servio.notifications.channels import Channel, ChannelMessage, DeliveryResult, post_once
 from servio.notifications.console import ConsoleChannel
 
 
@@ -52,14 +44,10 @@ class WhatsAppChannel:
         if not any(ch.isdigit() for ch in message.target):
             return DeliveryResult.failed("no phone number", retryable=False)
         request = whatsapp_request(message.target, str(message.payload.get("body", "")))
-        timeout = httpx.Timeout(self.settings.notify_http_timeout_secs)
-        try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
-                response = await client.post(
-                    self.endpoint,
-                    json=request,
-                    headers={"authorization": f"Bearer {self.settings.whatsapp_token}"},
-                )
-        except httpx.HTTPError as exc:
-            return http_error(exc, "WhatsApp API")
-        return http_result(response, "WhatsApp API")
+        return await post_once(
+            self.endpoint,
+            "WhatsApp API",
+            self.settings.notify_http_timeout_secs,
+            json=request,
+            headers={"authorization": f"Bearer {self.settings.whatsapp_token}"},
+        )

@@ -7,53 +7,15 @@
   "use strict";
 
   var C = window.ServioConsole;
+  var N = window.ServioNotify;
   var el = C.el;
-  var CHANNEL_NAMES = { webhook: "Webhook", email: "E-mail", whatsapp: "WhatsApp", sms: "SMS", console: "Console log" };
   var TARGET_FIELD = { webhook: "webhook", email: "email", whatsapp: "phone", sms: "phone", console: "console" };
+
+  var RULE_COLUMNS = 6;
 
   var canIntegrations = false;
   var outletNames = {};
   var endpoints = [];
-
-  /* A URL that wraps after its slashes rather than mid-word. */
-  function urlText(className, url) {
-    var node = el("span", className);
-    var parts = String(url).split("/");
-    parts.forEach(function (part, index) {
-      node.appendChild(document.createTextNode(part + (index < parts.length - 1 ? "/" : "")));
-      if (index < parts.length - 1) node.appendChild(document.createElement("wbr"));
-    });
-    return node;
-  }
-
-  /* ---- dialogs ---- */
-
-  function openDialog(dialog) {
-    if (typeof dialog.showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }
-
-  function closeDialog(dialog) {
-    if (typeof dialog.close === "function") dialog.close();
-    else dialog.removeAttribute("open");
-  }
-
-  /* Resolves true when the person confirms; focus goes back to `opener` either way. */
-  function confirmAction(title, text, action, opener) {
-    var dialog = document.getElementById("confirm-dialog");
-    document.getElementById("confirm-title").textContent = title;
-    document.getElementById("confirm-text").textContent = text;
-    document.getElementById("confirm-ok").textContent = action;
-    dialog.returnValue = "";
-    return new Promise(function (resolve) {
-      dialog.addEventListener("close", function onClose() {
-        dialog.removeEventListener("close", onClose);
-        if (opener && document.body.contains(opener)) opener.focus();
-        resolve(dialog.returnValue === "confirm");
-      });
-      openDialog(dialog);
-    });
-  }
 
   /* ---- rules ---- */
 
@@ -61,19 +23,12 @@
     return event === "*" ? "Every event" : event;
   }
 
-  function rulesColspan() {
-    return 6;
+  function ruleLabel(rule) {
+    return eventLabel(rule.event) + " by " + N.channelName(rule.channel);
   }
 
   function switchButton(rule) {
-    var button = el("button", "switch");
-    button.type = "button";
-    button.setAttribute("role", "switch");
-    button.setAttribute("aria-checked", rule.enabled ? "true" : "false");
-    button.setAttribute("aria-label", "Enabled: " + eventLabel(rule.event) + " by " + (CHANNEL_NAMES[rule.channel] || rule.channel));
-    button.appendChild(el("span", "switch-track"));
-    button.appendChild(el("span", "switch-text", rule.enabled ? "On" : "Off"));
-    button.addEventListener("click", function () { toggleRule(rule, button); });
+    var button = C.switchButton(rule.enabled, "Enabled: " + ruleLabel(rule), function () { toggleRule(rule, button); });
     return button;
   }
 
@@ -85,20 +40,16 @@
     event.appendChild(el("span", "mono", eventLabel(rule.event)));
     if (rule.name) event.appendChild(el("span", "small muted", rule.name));
     row.appendChild(event);
-    row.appendChild(el("td", null, CHANNEL_NAMES[rule.channel] || rule.channel));
+    row.appendChild(el("td", null, N.channelName(rule.channel)));
     row.appendChild(targetCell(rule));
     row.appendChild(el("td", "notify-outlet", rule.outlet_id ? outletNames[rule.outlet_id] || "Another outlet" : "Every outlet"));
     var enabled = el("td");
     enabled.appendChild(switchButton(rule));
     row.appendChild(enabled);
     var actions = el("td", "row-actions");
-    var test = el("button", "btn btn-secondary btn-sm", "Test");
-    test.type = "button";
-    test.setAttribute("aria-label", "Test " + eventLabel(rule.event) + " by " + (CHANNEL_NAMES[rule.channel] || rule.channel));
+    var test = C.button("Test", "Test " + ruleLabel(rule));
     test.addEventListener("click", function () { testRule(rule, test); });
-    var remove = el("button", "btn btn-link btn-sm notify-danger", "Delete");
-    remove.type = "button";
-    remove.setAttribute("aria-label", "Delete the rule " + eventLabel(rule.event) + " by " + (CHANNEL_NAMES[rule.channel] || rule.channel));
+    var remove = C.button("Delete", "Delete the rule " + ruleLabel(rule), "btn-link notify-danger");
     remove.addEventListener("click", function () { deleteRule(rule, remove); });
     actions.appendChild(test);
     actions.appendChild(remove);
@@ -111,16 +62,8 @@
     var cell = el("td", "notify-target");
     var endpoint = rule.webhook_endpoint_id ? endpoints.filter(function (e) { return e.id === rule.webhook_endpoint_id; })[0] : null;
     if (endpoint) cell.appendChild(el("strong", "notify-target-name", endpoint.name));
-    cell.appendChild(urlText("mono small", rule.target_display || "—"));
+    cell.appendChild(C.urlText("mono small", rule.target_display || "—"));
     return cell;
-  }
-
-  function emptyRow(body, text) {
-    var row = el("tr");
-    var cell = el("td", "empty-row muted", text);
-    cell.colSpan = rulesColspan();
-    row.appendChild(cell);
-    body.appendChild(row);
   }
 
   function loadRules() {
@@ -128,7 +71,7 @@
       var body = document.getElementById("rule-rows");
       if (!result.ok) {
         body.textContent = "";
-        emptyRow(body, "—");
+        C.emptyRow(body, RULE_COLUMNS, "—");
         C.showError("rules-error", result.data, forbiddenOr(result, "The alert rules could not be loaded."));
         return;
       }
@@ -136,7 +79,7 @@
       body.textContent = "";
       var items = result.data.items || [];
       if (!items.length) {
-        emptyRow(body, "No alert rules yet. Create one below.");
+        C.emptyRow(body, RULE_COLUMNS, "No alert rules yet. Create one below.");
         return;
       }
       items.forEach(function (rule) { body.appendChild(ruleRow(rule)); });
@@ -147,34 +90,23 @@
     return result.status === 403 ? "Your role may not see this. Ask an owner or admin." : fallback;
   }
 
-  function problemFor(result, fallback) {
-    return result.status === 403 ? { detail: "your role may not do this", hint: "ask an owner or admin" } : result.data || { detail: fallback };
-  }
-
   function toggleRule(rule, button) {
-    var on = button.getAttribute("aria-checked") !== "true";
-    button.setAttribute("aria-busy", "true");
-    button.disabled = true;
-    C.api("PATCH", "/api/v1/alerts/rules/" + encodeURIComponent(rule.id), { enabled: on }, { "If-Match": '"' + rule.version + '"' }).then(function (result) {
-      button.removeAttribute("aria-busy");
-      button.disabled = false;
-      if (!result.ok) {
-        var reason = result.status === 412 ? { detail: "someone else changed this rule", hint: "the list is reloaded; try again" } : problemFor(result);
-        C.showError("rules-error", reason, "The rule could not be changed.");
-        if (result.status === 412) loadRules();
-        return;
-      }
-      window.Servio.toast(on ? "Rule switched on" : "Rule switched off");
-      var fresh = ruleRow(result.data);
-      button.closest("tr").replaceWith(fresh);
-      fresh.querySelector("[role=switch]").focus();
+    N.toggleEnabled({
+      url: "/api/v1/alerts/rules/" + encodeURIComponent(rule.id),
+      version: rule.version,
+      button: button,
+      noun: "rule",
+      errorId: "rules-error",
+      reload: loadRules,
+      toast: function (on) { return on ? "Rule switched on" : "Rule switched off"; },
+      row: ruleRow,
     });
   }
 
   function deleteRule(rule, button) {
-    confirmAction(
+    C.confirmAction(
       "Delete this rule?",
-      "“" + eventLabel(rule.event) + "” will no longer be sent by " + (CHANNEL_NAMES[rule.channel] || rule.channel) + " to " + (rule.target_display || "the console") + ".",
+      "“" + eventLabel(rule.event) + "” will no longer be sent by " + N.channelName(rule.channel) + " to " + (rule.target_display || "the console") + ".",
       "Delete rule",
       button
     ).then(function (yes) {
@@ -183,7 +115,7 @@
       C.api("DELETE", "/api/v1/alerts/rules/" + encodeURIComponent(rule.id), null, { "If-Match": '"' + rule.version + '"' }).then(function (result) {
         if (!result.ok) {
           button.disabled = false;
-          C.showError("rules-error", problemFor(result), "The rule could not be deleted.");
+          C.showError("rules-error", N.forbidden(result), "The rule could not be deleted.");
           return;
         }
         window.Servio.toast("Alert rule deleted");
@@ -194,44 +126,23 @@
 
   /* ---- test send ---- */
 
-  function resultBlock(data) {
-    var box = el("div", "notify-result");
-    var head = el("p", "notify-result-head");
-    head.appendChild(el("span", "badge " + (data.ok ? "badge-success" : "badge-danger"), data.ok ? "Delivered" : "Failed"));
-    var facts = [];
-    if (data.status_code !== null && data.status_code !== undefined) facts.push("HTTP " + data.status_code);
-    if (data.duration_ms !== null && data.duration_ms !== undefined) facts.push(data.duration_ms + " ms");
-    head.appendChild(el("span", "small", facts.join(" · ")));
-    box.appendChild(head);
-    if (data.detail) box.appendChild(el("p", "small notify-detail", C.capitalise(data.detail)));
-    if (data.webhook_id) {
-      var id = el("p", "small muted");
-      id.appendChild(document.createTextNode("webhook-id "));
-      id.appendChild(el("code", null, data.webhook_id));
-      box.appendChild(id);
-    }
-    box.appendChild(el("h3", "notify-sub", "Payload sent"));
-    box.appendChild(el("pre", "notify-json", JSON.stringify(data.payload === undefined ? null : data.payload, null, 2)));
-    return box;
-  }
-
   function testRule(rule, button) {
     var dialog = document.getElementById("test-dialog");
     var holder = document.getElementById("test-result");
-    document.getElementById("test-dialog-title").textContent = "Test: " + eventLabel(rule.event) + " → " + (CHANNEL_NAMES[rule.channel] || rule.channel);
+    document.getElementById("test-dialog-title").textContent = "Test: " + eventLabel(rule.event) + " → " + N.channelName(rule.channel);
     holder.textContent = "";
     holder.appendChild(el("p", "muted", "Sending a sample…"));
-    dialog._opener = button;
-    openDialog(dialog);
+    C.openDialog(dialog, button);
     C.api("POST", "/api/v1/alerts/rules/" + encodeURIComponent(rule.id) + "/test", {}).then(function (result) {
       holder.textContent = "";
       if (!result.ok) {
         var problem = el("div", "alert alert-danger");
-        problem.appendChild(el("p", null, C.problemText(problemFor(result), "The test could not be sent.")));
+        problem.appendChild(el("p", null, C.problemText(N.forbidden(result), "The test could not be sent.")));
         holder.appendChild(problem);
         return;
       }
-      holder.appendChild(resultBlock(result.data));
+      var data = result.data;
+      holder.appendChild(N.deliveryResult(data, data.webhook_id ? N.codeNote("small muted", "webhook-id ", data.webhook_id) : null));
     });
   }
 
@@ -285,7 +196,7 @@
     C.api("POST", "/api/v1/alerts/rules", body).then(function (result) {
       C.release(form);
       if (!result.ok) {
-        C.showProblem(form, alertBox, problemFor(result));
+        C.showProblem(form, alertBox, N.forbidden(result));
         return;
       }
       C.clearProblems(form, alertBox);
@@ -349,12 +260,8 @@
     onEvent(form);
 
     var testDialog = document.getElementById("test-dialog");
-    Array.prototype.forEach.call(testDialog.querySelectorAll("[data-close]"), function (button) {
-      button.addEventListener("click", function () { closeDialog(testDialog); });
-    });
-    testDialog.addEventListener("close", function () {
-      if (testDialog._opener && document.body.contains(testDialog._opener)) testDialog._opener.focus();
-    });
+    C.closeButtons(testDialog);
+    testDialog.addEventListener("close", function () { C.refocus(testDialog); });
 
     loadCatalogue(form);
     loadEndpoints().then(loadRules);

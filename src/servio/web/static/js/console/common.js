@@ -1,6 +1,6 @@
-/* Console helpers shared by the setup, menu and tables pages: JSON calls to the API with the
-   session cookie and CSRF header (servio.js), Problem+JSON shown next to the fields it names,
-   money formatting, and the licence usage bars. */
+/* Console helpers shared by the console pages: JSON calls to the API with the session cookie
+   and CSRF header (servio.js), Problem+JSON shown next to the fields it names, money
+   formatting, the licence usage bars, table-row pieces and dialogs. */
 (function () {
   "use strict";
 
@@ -290,6 +290,103 @@
     document.getElementById(id).hidden = true;
   }
 
+  /* A small table-row button; `className` replaces the secondary look (e.g. "btn-primary"). */
+  function button(label, aria, className) {
+    var b = el("button", "btn btn-sm " + (className || "btn-secondary"), label);
+    b.type = "button";
+    if (aria) b.setAttribute("aria-label", aria);
+    return b;
+  }
+
+  /* One full-width muted row in an otherwise empty table body. */
+  function emptyRow(body, colspan, text) {
+    var row = el("tr");
+    var cell = el("td", "empty-row muted", text);
+    cell.colSpan = colspan;
+    row.appendChild(cell);
+    body.appendChild(row);
+  }
+
+  /* A URL that wraps after its slashes rather than mid-word. */
+  function urlText(className, url) {
+    var node = el("span", className);
+    var parts = String(url).split("/");
+    parts.forEach(function (part, index) {
+      node.appendChild(document.createTextNode(part + (index < parts.length - 1 ? "/" : "")));
+      if (index < parts.length - 1) node.appendChild(document.createElement("wbr"));
+    });
+    return node;
+  }
+
+  /* An on/off switch (role=switch) that calls `onClick` when pressed. */
+  function switchButton(on, label, onClick) {
+    var toggle = el("button", "switch");
+    toggle.type = "button";
+    toggle.setAttribute("role", "switch");
+    toggle.setAttribute("aria-checked", on ? "true" : "false");
+    toggle.setAttribute("aria-label", label);
+    toggle.appendChild(el("span", "switch-track"));
+    toggle.appendChild(el("span", "switch-text", on ? "On" : "Off"));
+    toggle.addEventListener("click", onClick);
+    return toggle;
+  }
+
+  /* An ISO instant as day, month and time to the second in `timeZone` (the browser's when
+     the zone is unknown to it). */
+  function dateTime(iso, timeZone) {
+    if (!iso) return "—";
+    var at = new Date(iso);
+    if (isNaN(at)) return iso;
+    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    try {
+      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options)).format(at);
+    } catch (error) {
+      return at.toLocaleString();
+    }
+  }
+
+  /* ---- dialogs: focus goes back to the element that opened them ---- */
+
+  function openDialog(dialog, opener) {
+    dialog._opener = opener || document.activeElement;
+    if (typeof dialog.showModal === "function") dialog.showModal();
+    else dialog.setAttribute("open", "");
+  }
+
+  function closeDialog(dialog) {
+    if (typeof dialog.close === "function") dialog.close();
+    else dialog.removeAttribute("open");
+  }
+
+  function refocus(dialog) {
+    var opener = dialog._opener;
+    if (opener && document.body.contains(opener)) opener.focus();
+  }
+
+  /* The dialog's [data-close] buttons close it. */
+  function closeButtons(dialog) {
+    Array.prototype.forEach.call(dialog.querySelectorAll("[data-close]"), function (b) {
+      b.addEventListener("click", function () { closeDialog(dialog); });
+    });
+  }
+
+  /* Asks in the page's #confirm-dialog; resolves true when the person confirms. */
+  function confirmAction(title, text, action, opener) {
+    var dialog = document.getElementById("confirm-dialog");
+    document.getElementById("confirm-title").textContent = title;
+    document.getElementById("confirm-text").textContent = text;
+    document.getElementById("confirm-ok").textContent = action;
+    dialog.returnValue = "";
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function onClose() {
+        dialog.removeEventListener("close", onClose);
+        refocus(dialog);
+        resolve(dialog.returnValue === "confirm");
+      });
+      openDialog(dialog, opener);
+    });
+  }
+
   window.ServioConsole = {
     api: api,
     el: el,
@@ -307,5 +404,15 @@
     problemText: problemText,
     showError: showError,
     hideError: hideError,
+    button: button,
+    emptyRow: emptyRow,
+    urlText: urlText,
+    switchButton: switchButton,
+    dateTime: dateTime,
+    openDialog: openDialog,
+    closeDialog: closeDialog,
+    refocus: refocus,
+    closeButtons: closeButtons,
+    confirmAction: confirmAction,
   };
 })();

@@ -6,10 +6,10 @@
   "use strict";
 
   var C = window.ServioConsole;
+  var N = window.ServioNotify;
   var el = C.el;
   var STATUS_BADGE = { pending: "info", processing: "primary", delivered: "success", dead: "danger", discarded: "plain" };
   var JOB_BADGE = { ok: "success", failing: "danger", stale: "warning" };
-  var CHANNEL_NAMES = { webhook: "Webhook", email: "E-mail", whatsapp: "WhatsApp", sms: "SMS", console: "Console log" };
 
   var timeZone;
   var canOutbox = false;
@@ -22,15 +22,7 @@
   /* ---- text ---- */
 
   function when(iso) {
-    if (!iso) return "—";
-    var at = new Date(iso);
-    if (isNaN(at)) return iso;
-    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit" };
-    try {
-      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options)).format(at);
-    } catch (error) {
-      return at.toLocaleString();
-    }
+    return C.dateTime(iso, timeZone);
   }
 
   function ago(iso) {
@@ -49,7 +41,7 @@
   }
 
   function forbidden(result) {
-    return result.status === 403 ? { detail: "your role may not see or change this", hint: "ask an owner or admin" } : result.data;
+    return N.forbidden(result, "your role may not see or change this");
   }
 
   function topicCell(message) {
@@ -88,55 +80,6 @@
     return cell;
   }
 
-  function smallButton(label, aria, primary) {
-    var b = el("button", "btn btn-sm " + (primary ? "btn-primary" : "btn-secondary"), label);
-    b.type = "button";
-    b.setAttribute("aria-label", aria);
-    return b;
-  }
-
-  function emptyRow(body, colspan, text) {
-    var row = el("tr");
-    var cell = el("td", "empty-row muted", text);
-    cell.colSpan = colspan;
-    row.appendChild(cell);
-    body.appendChild(row);
-  }
-
-  /* ---- dialogs ---- */
-
-  function openDialog(dialog, opener) {
-    dialog._opener = opener || document.activeElement;
-    if (typeof dialog.showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }
-
-  function closeDialog(dialog) {
-    if (typeof dialog.close === "function") dialog.close();
-    else dialog.removeAttribute("open");
-  }
-
-  function refocus(dialog) {
-    var opener = dialog._opener;
-    if (opener && document.body.contains(opener)) opener.focus();
-  }
-
-  function confirmAction(title, text, action, opener) {
-    var dialog = document.getElementById("confirm-dialog");
-    document.getElementById("confirm-title").textContent = title;
-    document.getElementById("confirm-text").textContent = text;
-    document.getElementById("confirm-ok").textContent = action;
-    dialog.returnValue = "";
-    return new Promise(function (resolve) {
-      dialog.addEventListener("close", function onClose() {
-        dialog.removeEventListener("close", onClose);
-        resolve(dialog.returnValue === "confirm");
-        refocus(dialog);
-      });
-      openDialog(dialog, opener);
-    });
-  }
-
   /* ---- outbox ---- */
 
   /* The list's `attempts` is a count; the detail may carry the attempt rows under a name of
@@ -158,7 +101,7 @@
     var row = el("tr");
     row.dataset.messageId = message.id;
     row.appendChild(topicCell(message));
-    row.appendChild(el("td", null, message.channel ? CHANNEL_NAMES[message.channel] || message.channel : "—"));
+    row.appendChild(el("td", null, message.channel ? N.channelName(message.channel) : "—"));
     row.appendChild(targetCell(message));
     var status = el("td");
     status.appendChild(badge(STATUS_BADGE[message.status] || "plain", message.status));
@@ -167,11 +110,11 @@
     row.appendChild(el("td", "nums", message.status === "pending" ? when(message.next_attempt_at) : "—"));
     row.appendChild(errorCell(message));
     var actions = el("td", "row-actions");
-    var details = smallButton("Details", "Details of " + label(message));
+    var details = C.button("Details", "Details of " + label(message));
     details.addEventListener("click", function () { openMessage(message.id, details); });
     actions.appendChild(details);
     if (message.status === "pending" || message.status === "dead") {
-      var retry = smallButton("Retry", "Retry " + label(message), true);
+      var retry = C.button("Retry", "Retry " + label(message), "btn-primary");
       retry.addEventListener("click", function () { retryMessage(message.id, retry); });
       actions.appendChild(retry);
     }
@@ -192,7 +135,7 @@
       }
       C.hideError("outbox-error");
       var items = result.data.items || [];
-      if (!items.length && !append) emptyRow(body, 8, status ? "No " + status + " messages." : "The outbox is empty.");
+      if (!items.length && !append) C.emptyRow(body, 8, status ? "No " + status + " messages." : "The outbox is empty.");
       items.forEach(function (message) { body.appendChild(outboxRow(message)); });
       outboxCursor = result.data.next_cursor || null;
       document.getElementById("outbox-more").hidden = !outboxCursor;
@@ -239,12 +182,7 @@
       row.appendChild(el("td", "nums", String(a.attempt)));
       row.appendChild(el("td", "nums", when(a.started_at)));
       row.appendChild(el("td", null, a.kind || "delivery"));
-      row.appendChild(el("td", "nums", a.status_code === null || a.status_code === undefined ? "—" : String(a.status_code)));
-      row.appendChild(el("td", "nums", (a.duration_ms || 0) + " ms"));
-      var result = el("td", "notify-outcome");
-      result.appendChild(badge(a.ok ? "success" : "danger", a.ok ? "OK" : "Error"));
-      if (a.error) result.appendChild(el("span", "small muted", a.error));
-      row.appendChild(result);
+      N.attemptOutcomeCells(row, a);
       body.appendChild(row);
     });
     table.appendChild(body);
@@ -259,7 +197,7 @@
     holder.textContent = "";
     holder.appendChild(el("p", "muted", "Loading…"));
     retry.hidden = true;
-    openDialog(drawer, opener);
+    C.openDialog(drawer, opener);
     C.api("GET", "/api/v1/outbox/" + encodeURIComponent(id)).then(function (result) {
       holder.textContent = "";
       if (!result.ok) {
@@ -273,7 +211,7 @@
       var facts = el("dl", "facts notify-facts");
       fact(facts, "Status", m.status);
       fact(facts, "Topic", m.topic, true);
-      fact(facts, "Channel", m.channel ? CHANNEL_NAMES[m.channel] || m.channel : null);
+      fact(facts, "Channel", m.channel ? N.channelName(m.channel) : null);
       fact(facts, "Target", m.target_display, true);
       fact(facts, "Attempts", attemptCount(m) + " of " + m.max_attempts);
       fact(facts, "Created", when(m.created_at));
@@ -301,18 +239,16 @@
     row.dataset.messageId = message.id;
     row.appendChild(el("td", "nums", when(message.created_at)));
     row.appendChild(topicCell(message));
-    row.appendChild(el("td", null, message.channel ? CHANNEL_NAMES[message.channel] || message.channel : "—"));
+    row.appendChild(el("td", null, message.channel ? N.channelName(message.channel) : "—"));
     row.appendChild(targetCell(message));
     row.appendChild(el("td", "nums", attemptCount(message) + " / " + message.max_attempts));
     row.appendChild(errorCell(message));
     var actions = el("td", "row-actions");
-    var details = smallButton("Details", "Details of " + label(message));
+    var details = C.button("Details", "Details of " + label(message));
     details.addEventListener("click", function () { openMessage(message.id, details); });
-    var requeue = smallButton("Requeue", "Requeue " + label(message), true);
+    var requeue = C.button("Requeue", "Requeue " + label(message), "btn-primary");
     requeue.addEventListener("click", function () { requeueMessage(message, requeue); });
-    var discard = el("button", "btn btn-link btn-sm notify-danger", "Discard");
-    discard.type = "button";
-    discard.setAttribute("aria-label", "Discard " + label(message));
+    var discard = C.button("Discard", "Discard " + label(message), "btn-link notify-danger");
     discard.addEventListener("click", function () { discardMessage(message, discard); });
     actions.appendChild(details);
     actions.appendChild(requeue);
@@ -333,7 +269,7 @@
       }
       C.hideError("dlq-error");
       var items = result.data.items || [];
-      if (!items.length && !append) emptyRow(body, 7, "No dead letters. Everything was delivered or is still being tried.");
+      if (!items.length && !append) C.emptyRow(body, 7, "No dead letters. Everything was delivered or is still being tried.");
       items.forEach(function (message) { body.appendChild(dlqRow(message)); });
       dlqCursor = result.data.next_cursor || null;
       document.getElementById("dlq-more").hidden = !dlqCursor;
@@ -365,7 +301,7 @@
   }
 
   function discardMessage(message, button) {
-    confirmAction(
+    C.confirmAction(
       "Discard this message?",
       "“" + (message.event || message.topic) + "” to " + (message.target_display || "its destination") + " will never be delivered. This cannot be undone.",
       "Discard",
@@ -452,7 +388,7 @@
       health.className = "badge " + (data.healthy ? "badge-success" : "badge-danger");
       health.textContent = data.healthy ? "Worker healthy" : "Worker not beating";
       var jobs = data.jobs || [];
-      if (!jobs.length) emptyRow(body, 6, "No job has reported a heartbeat yet.");
+      if (!jobs.length) C.emptyRow(body, 6, "No job has reported a heartbeat yet.");
       jobs.forEach(function (job) { body.appendChild(jobRow(job)); });
       var depth = document.getElementById("outbox-depth");
       depth.textContent = "";
@@ -494,14 +430,12 @@
     document.getElementById("dlq-more").addEventListener("click", function () { loadDlq(true); });
 
     var drawer = document.getElementById("message-drawer");
-    Array.prototype.forEach.call(drawer.querySelectorAll("[data-close]"), function (b) {
-      b.addEventListener("click", function () { closeDialog(drawer); });
-    });
-    drawer.addEventListener("close", function () { refocus(drawer); });
+    C.closeButtons(drawer);
+    drawer.addEventListener("close", function () { C.refocus(drawer); });
     var retry = document.getElementById("message-retry");
     retry.addEventListener("click", function () {
       retryMessage(retry.dataset.messageId, retry).then(function (done) {
-        if (done) closeDialog(drawer);
+        if (done) C.closeDialog(drawer);
       });
     });
 

@@ -6,83 +6,19 @@
   "use strict";
 
   var C = window.ServioConsole;
+  var N = window.ServioNotify;
   var el = C.el;
 
   var timeZone;
   var rotateAction = "";
   var samples = {};
-  var CHANNEL_NAMES = { webhook: "Webhook", email: "E-mail", whatsapp: "WhatsApp", sms: "SMS", console: "Console log" };
   var logEndpoint = null;
   var logCursor = null;
 
   /* ---- text ---- */
 
   function when(iso) {
-    if (!iso) return "—";
-    var at = new Date(iso);
-    if (isNaN(at)) return iso;
-    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit" };
-    try {
-      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: timeZone }, options)).format(at);
-    } catch (error) {
-      return at.toLocaleString();
-    }
-  }
-
-  function forbidden(result) {
-    return result.status === 403 ? { detail: "your role may not do this", hint: "ask an owner or admin" } : result.data;
-  }
-
-  function button(label, className, aria) {
-    var b = el("button", "btn btn-sm " + (className || "btn-secondary"), label);
-    b.type = "button";
-    if (aria) b.setAttribute("aria-label", aria);
-    return b;
-  }
-
-  /* A URL that wraps after its slashes rather than mid-word. */
-  function urlText(className, url) {
-    var node = el("span", className);
-    var parts = String(url).split("/");
-    parts.forEach(function (part, index) {
-      node.appendChild(document.createTextNode(part + (index < parts.length - 1 ? "/" : "")));
-      if (index < parts.length - 1) node.appendChild(document.createElement("wbr"));
-    });
-    return node;
-  }
-
-  /* ---- dialogs ---- */
-
-  function openDialog(dialog, opener) {
-    dialog._opener = opener || document.activeElement;
-    if (typeof dialog.showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  }
-
-  function closeDialog(dialog) {
-    if (typeof dialog.close === "function") dialog.close();
-    else dialog.removeAttribute("open");
-  }
-
-  function refocus(dialog) {
-    var opener = dialog._opener;
-    if (opener && document.body.contains(opener)) opener.focus();
-  }
-
-  function confirmAction(title, text, action, opener) {
-    var dialog = document.getElementById("confirm-dialog");
-    document.getElementById("confirm-title").textContent = title;
-    document.getElementById("confirm-text").textContent = text;
-    document.getElementById("confirm-ok").textContent = action;
-    dialog.returnValue = "";
-    return new Promise(function (resolve) {
-      dialog.addEventListener("close", function onClose() {
-        dialog.removeEventListener("close", onClose);
-        refocus(dialog);
-        resolve(dialog.returnValue === "confirm");
-      });
-      openDialog(dialog, opener);
-    });
+    return C.dateTime(iso, timeZone);
   }
 
   /* The one moment a secret is visible: a read-only field, a copy button, and the warning. */
@@ -96,7 +32,7 @@
     grace.hidden = !graceUntil;
     grace.textContent = graceUntil ? "The old secret keeps signing (as a second signature) until " + when(graceUntil) + "." : "";
     document.getElementById("secret-copy").textContent = "Copy";
-    openDialog(dialog, opener);
+    C.openDialog(dialog, opener);
     input.focus();
     input.select();
   }
@@ -146,27 +82,20 @@
     }
     row.appendChild(name);
     var url = el("td", "notify-url");
-    url.appendChild(urlText("mono", endpoint.url));
+    url.appendChild(C.urlText("mono", endpoint.url));
     row.appendChild(url);
     row.appendChild(el("td", "mono notify-hint", endpoint.secret_hint || "—"));
     var enabled = el("td");
-    var toggle = el("button", "switch");
-    toggle.type = "button";
-    toggle.setAttribute("role", "switch");
-    toggle.setAttribute("aria-checked", endpoint.enabled ? "true" : "false");
-    toggle.setAttribute("aria-label", "Enabled: " + endpoint.name);
-    toggle.appendChild(el("span", "switch-track"));
-    toggle.appendChild(el("span", "switch-text", endpoint.enabled ? "On" : "Off"));
-    toggle.addEventListener("click", function () { toggleEndpoint(endpoint, toggle); });
+    var toggle = C.switchButton(endpoint.enabled, "Enabled: " + endpoint.name, function () { toggleEndpoint(endpoint, toggle); });
     enabled.appendChild(toggle);
     row.appendChild(enabled);
     row.appendChild(lastDelivery(endpoint));
     var actions = el("td", "row-actions");
-    var log = button("Deliveries", null, "Deliveries of " + endpoint.name);
+    var log = C.button("Deliveries", "Deliveries of " + endpoint.name);
     log.addEventListener("click", function () { openLog(endpoint); });
-    var rotate = button("Rotate secret", null, "Rotate the secret of " + endpoint.name);
+    var rotate = C.button("Rotate secret", "Rotate the secret of " + endpoint.name);
     rotate.addEventListener("click", function () { askRotate(endpoint, rotate); });
-    var remove = button("Delete", "btn-link notify-danger", "Delete " + endpoint.name);
+    var remove = C.button("Delete", "Delete " + endpoint.name, "btn-link notify-danger");
     remove.addEventListener("click", function () { deleteEndpoint(endpoint, remove); });
     actions.appendChild(log);
     actions.appendChild(rotate);
@@ -180,17 +109,13 @@
       var body = document.getElementById("endpoint-rows");
       body.textContent = "";
       if (!result.ok) {
-        C.showError("endpoints-error", forbidden(result), "The endpoints could not be loaded.");
+        C.showError("endpoints-error", N.forbidden(result), "The endpoints could not be loaded.");
         return;
       }
       C.hideError("endpoints-error");
       var items = result.data.items || [];
       if (!items.length) {
-        var empty = el("tr");
-        var cell = el("td", "empty-row muted", "No webhook endpoints yet. Create one below.");
-        cell.colSpan = 6;
-        empty.appendChild(cell);
-        body.appendChild(empty);
+        C.emptyRow(body, 6, "No webhook endpoints yet. Create one below.");
         return;
       }
       items.forEach(function (endpoint) { body.appendChild(endpointRow(endpoint)); });
@@ -210,7 +135,7 @@
     C.api("POST", "/api/v1/webhooks/endpoints", body).then(function (result) {
       C.release(form);
       if (!result.ok) {
-        C.showProblem(form, alertBox, forbidden(result));
+        C.showProblem(form, alertBox, N.forbidden(result));
         return;
       }
       C.clearProblems(form, alertBox);
@@ -221,26 +146,20 @@
   }
 
   function toggleEndpoint(endpoint, toggle) {
-    var on = toggle.getAttribute("aria-checked") !== "true";
-    toggle.setAttribute("aria-busy", "true");
-    toggle.disabled = true;
-    C.api("PATCH", "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id), { enabled: on }, { "If-Match": '"' + endpoint.version + '"' }).then(function (result) {
-      toggle.removeAttribute("aria-busy");
-      toggle.disabled = false;
-      if (!result.ok) {
-        C.showError("endpoints-error", result.status === 412 ? { detail: "someone else changed this endpoint", hint: "the list is reloaded; try again" } : forbidden(result), "The endpoint could not be changed.");
-        if (result.status === 412) loadEndpoints();
-        return;
-      }
-      window.Servio.toast(endpoint.name + (on ? " enabled" : " disabled"));
-      var fresh = endpointRow(result.data);
-      toggle.closest("tr").replaceWith(fresh);
-      fresh.querySelector("[role=switch]").focus();
+    N.toggleEnabled({
+      url: "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id),
+      version: endpoint.version,
+      button: toggle,
+      noun: "endpoint",
+      errorId: "endpoints-error",
+      reload: loadEndpoints,
+      toast: function (on) { return endpoint.name + (on ? " enabled" : " disabled"); },
+      row: endpointRow,
     });
   }
 
   function deleteEndpoint(endpoint, opener) {
-    confirmAction(
+    C.confirmAction(
       "Delete " + endpoint.name + "?",
       "Servio stops sending to " + endpoint.url + ". Alert rules that use it stop delivering.",
       "Delete endpoint",
@@ -249,7 +168,7 @@
       if (!yes) return;
       C.api("DELETE", "/api/v1/webhooks/endpoints/" + encodeURIComponent(endpoint.id), null, { "If-Match": '"' + endpoint.version + '"' }).then(function (result) {
         if (!result.ok) {
-          C.showError("endpoints-error", forbidden(result), "The endpoint could not be deleted.");
+          C.showError("endpoints-error", N.forbidden(result), "The endpoint could not be deleted.");
           return;
         }
         window.Servio.toast(endpoint.name + " deleted");
@@ -269,7 +188,7 @@
     C.clearProblems(form, document.getElementById("rotate-errors"));
     form.reset();
     document.getElementById("rotate-title").textContent = "Rotate the secret of " + endpoint.name;
-    openDialog(document.getElementById("rotate-dialog"), opener);
+    C.openDialog(document.getElementById("rotate-dialog"), opener);
     document.getElementById("rotate-pin").focus();
   }
 
@@ -296,11 +215,11 @@
         C.release(form);
         form.reset();
         if (!result.ok) {
-          C.showProblem(form, alertBox, forbidden(result));
+          C.showProblem(form, alertBox, N.forbidden(result));
           return;
         }
         var opener = dialog._opener;
-        closeDialog(dialog);
+        C.closeDialog(dialog);
         loadEndpoints();
         showSecret("Secret rotated", "New signing secret of " + endpoint.name, result.data.secret, result.data.previous_valid_until, opener);
       });
@@ -315,16 +234,11 @@
     row.appendChild(el("td", "mono", attempt.event || "—"));
     row.appendChild(el("td", null, attempt.kind || "delivery"));
     row.appendChild(el("td", "nums", String(attempt.attempt || 1)));
-    row.appendChild(el("td", "nums", attempt.status_code === null || attempt.status_code === undefined ? "—" : String(attempt.status_code)));
-    row.appendChild(el("td", "nums", (attempt.duration_ms || 0) + " ms"));
-    var result = el("td", "notify-outcome");
-    result.appendChild(el("span", "badge " + (attempt.ok ? "badge-success" : "badge-danger"), attempt.ok ? "OK" : "Error"));
-    if (attempt.error) result.appendChild(el("span", "small muted", attempt.error));
-    row.appendChild(result);
+    N.attemptOutcomeCells(row, attempt);
     var actions = el("td", "row-actions");
     var messageId = attempt.outbox_id || attempt.message_id;
     if (messageId) {
-      var replay = button("Replay", null, "Replay " + (attempt.event || "the delivery") + " of " + when(attempt.started_at));
+      var replay = C.button("Replay", "Replay " + (attempt.event || "the delivery") + " of " + when(attempt.started_at));
       replay.addEventListener("click", function () { replayDelivery(messageId, replay); });
       actions.appendChild(replay);
     }
@@ -340,17 +254,13 @@
       var more = document.getElementById("deliveries-more");
       if (!append) body.textContent = "";
       if (!result.ok) {
-        C.showError("deliveries-error", forbidden(result), "The delivery log could not be loaded.");
+        C.showError("deliveries-error", N.forbidden(result), "The delivery log could not be loaded.");
         return;
       }
       C.hideError("deliveries-error");
       var items = result.data.items || [];
       if (!items.length && !append) {
-        var empty = el("tr");
-        var cell = el("td", "empty-row muted", "Nothing sent to this endpoint yet.");
-        cell.colSpan = 8;
-        empty.appendChild(cell);
-        body.appendChild(empty);
+        C.emptyRow(body, 8, "Nothing sent to this endpoint yet.");
       }
       items.forEach(function (attempt) { body.appendChild(deliveryRow(attempt)); });
       logCursor = result.data.next_cursor || null;
@@ -376,7 +286,7 @@
     C.api("POST", "/api/v1/webhooks/" + encodeURIComponent(messageId) + "/replay", {}).then(function (result) {
       replay.disabled = false;
       if (!result.ok) {
-        C.showError("deliveries-error", forbidden(result), "The delivery could not be replayed.");
+        C.showError("deliveries-error", N.forbidden(result), "The delivery could not be replayed.");
         return;
       }
       window.Servio.toast("Queued again with the same webhook-id");
@@ -412,7 +322,7 @@
   function loadCatalogue() {
     return C.api("GET", "/api/v1/admin/integrations").then(function (result) {
       if (!result.ok) {
-        C.showError("catalogue-error", forbidden(result), "The catalogue could not be loaded.");
+        C.showError("catalogue-error", N.forbidden(result), "The catalogue could not be loaded.");
         return;
       }
       var channels = document.getElementById("catalogue-channels");
@@ -420,7 +330,7 @@
       (result.data.channels || []).forEach(function (channel) {
         var item = el("li", "notify-channel");
         var head = el("span", "notify-channel-head");
-        head.appendChild(el("strong", null, CHANNEL_NAMES[channel.type] || C.capitalise(channel.type)));
+        head.appendChild(el("strong", null, N.channelName(channel.type)));
         head.appendChild(el("span", "badge " + (channel.configured ? "badge-success" : "badge-plain"), channel.configured ? "Configured" : "Not configured"));
         item.appendChild(head);
         if (channel.description) item.appendChild(el("span", "small muted", channel.description));
@@ -434,27 +344,6 @@
     });
   }
 
-  function probeResult(data) {
-    var box = el("div", "notify-result");
-    var head = el("p", "notify-result-head");
-    head.appendChild(el("span", "badge " + (data.ok ? "badge-success" : "badge-danger"), data.ok ? "Delivered" : "Failed"));
-    var facts = [];
-    if (data.status_code !== null && data.status_code !== undefined) facts.push("HTTP " + data.status_code);
-    facts.push((data.duration_ms || 0) + " ms");
-    head.appendChild(el("span", "small", facts.join(" · ")));
-    box.appendChild(head);
-    if (data.detail) box.appendChild(el("p", "small notify-detail", C.capitalise(data.detail)));
-    if (data.signing_secret) {
-      var secret = el("p", "small");
-      secret.appendChild(document.createTextNode("Signed with the one-time secret "));
-      secret.appendChild(el("code", null, data.signing_secret));
-      box.appendChild(secret);
-    }
-    box.appendChild(el("h3", "notify-sub", "Payload sent"));
-    box.appendChild(el("pre", "notify-json", JSON.stringify(data.payload, null, 2)));
-    return box;
-  }
-
   function submitProbe(event) {
     event.preventDefault();
     var form = event.target;
@@ -466,11 +355,13 @@
     C.api("POST", "/api/v1/admin/integrations/webhook/probe", body).then(function (result) {
       C.release(form);
       if (!result.ok) {
-        C.showProblem(form, alertBox, forbidden(result));
+        C.showProblem(form, alertBox, N.forbidden(result));
         return;
       }
       C.clearProblems(form, alertBox);
-      holder.appendChild(probeResult(result.data));
+      var data = result.data;
+      var note = data.signing_secret ? N.codeNote("small", "Signed with the one-time secret ", data.signing_secret) : null;
+      holder.appendChild(N.deliveryResult(data, note));
     });
   }
 
@@ -489,18 +380,16 @@
     document.getElementById("deliveries-more").addEventListener("click", function () { loadDeliveries(true); });
 
     var secretDialog = document.getElementById("secret-dialog");
-    document.getElementById("secret-done").addEventListener("click", function () { closeDialog(secretDialog); });
+    document.getElementById("secret-done").addEventListener("click", function () { C.closeDialog(secretDialog); });
     secretDialog.addEventListener("close", function () {
       document.getElementById("secret-value").value = ""; // gone from the page once dismissed
-      refocus(secretDialog);
+      C.refocus(secretDialog);
     });
     var rotateDialog = document.getElementById("rotate-dialog");
-    Array.prototype.forEach.call(rotateDialog.querySelectorAll("[data-close]"), function (b) {
-      b.addEventListener("click", function () { closeDialog(rotateDialog); });
-    });
+    C.closeButtons(rotateDialog);
     rotateDialog.addEventListener("close", function () {
       document.getElementById("rotate-pin").value = "";
-      if (!secretDialog.open) refocus(rotateDialog);
+      if (!secretDialog.open) C.refocus(rotateDialog);
     });
 
     loadEndpoints();
