@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint fmt typecheck migrate demo bench install install-dev browsers pdf-libs clean
+.PHONY: run test lint fmt typecheck migrate demo bench bench-full wrk install install-dev browsers pdf-libs clean
 
 $(BIN)/servio: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,8 +53,23 @@ migrate: install
 demo: install
 	$(BIN)/servio demo
 
-bench: install-dev
-	$(BIN)/python -m bench
+## Benchmarks (docs/benchmarks.md "Harness"): quick run, then every scenario + large outlet.
+bench: install-dev wrk
+	$(BIN)/python -m bench run
+
+bench-full: install-dev wrk
+	$(BIN)/python -m bench run --full
+
+## wrk (Debian package) for the closed-loop figures; without it the harness falls back to
+## its Python generator and says so in the results.
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = "0" ] || sudo -n true 2>/dev/null; }; then \
+		SUDO=$$([ "$$(id -u)" = "0" ] || echo "sudo -n"); \
+		($$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		 ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null)) \
+		|| echo "!!! could not install wrk: the harness falls back to its Python load generator"; \
+	else echo "!!! wrk missing and cannot apt-get install it: the harness falls back to its Python load generator"; fi
 
 ## Chromium for the browser tests: Debian's package (Playwright cannot download browsers here).
 browsers:

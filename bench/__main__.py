@@ -1,7 +1,13 @@
-"""`make bench`: the scenarios that exist so far. The full harness (wrk, open-loop latency,
-guest and KDS request sequences) arrives with the benchmark issue."""
+"""`python -m bench run [--full]` — the benchmark harness of issue 8 (`make bench`,
+`make bench-full`); see docs/benchmarks.md "Harness". The single scenarios still run on
+their own: `python -m bench.sqlite_sync`, `bench.guest_menu`, `bench.place_order`, `bench.bill`."""
 
-from bench.sqlite_sync import main
+import sys
+
+from bench.run import main
 
 if __name__ == "__main__":
-    main()
+    args = sys.argv[1:]
+    if args[:1] == ["run"]:
+        args = args[1:]
+    main(args)

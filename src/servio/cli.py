@@ -90,6 +90,44 @@ def demo(
         typer.echo(render_demo_text(info))
 
 
+@app.command("seed-large-outlet")
+def seed_large_outlet_cmd(
+    items: int = typer.Option(5000, min=1, help="Menu items"),
+    tables: int = typer.Option(300, min=1, help="Tables (service points)"),
+    orders: int = typer.Option(50000, min=0, help="Past orders (closed sessions)"),
+    days: int = typer.Option(60, min=1, help="Days the past orders spread over"),
+    seed: int = typer.Option(0, help="Random seed of the content"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts"),
+) -> None:
+    """Seed a NEW tenant with one large outlet (benchmarks); prints its guest QR URL."""
+    from servio.kit.db import database_from_settings
+    from servio.large_outlet import LargeOutletSpec, seed_large_outlet
+
+    settings = get_settings()
+    if settings.app_env == "prod":
+        typer.echo("refusing to seed benchmark data with APP_ENV=prod", err=True)
+        raise typer.Exit(2)
+    _ensure_sqlite_dir(settings.database_url)
+    spec = LargeOutletSpec(items=items, tables=tables, orders=orders, days=days, seed=seed)
+
+    async def run() -> dict[str, object]:
+        database = database_from_settings(settings)
+        try:
+            seeded = await seed_large_outlet(settings, database, spec)
+        finally:
+            await database.dispose()
+        return {
+            "tenant_id": seeded.tenant_id,
+            "outlet_id": seeded.outlet_id,
+            "qr_token": seeded.qr_token,
+            "qr_url": seeded.qr_url,
+            "counts": seeded.counts,
+        }
+
+    info = asyncio.run(run())
+    typer.echo(json.dumps(info, indent=2) if as_json else f"guest QR URL: {info['qr_url']}")
+
+
 @provider_app.command("create-admin")
 def create_admin(
     email: str = typer.Option(..., prompt=True),
