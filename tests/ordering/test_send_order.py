@@ -414,3 +414,21 @@ async def test_the_guest_journey_over_http(
     members = {ln.name: ln.member_id for ln in lines}
     assert members["Paneer Tikka"] != members["Mango Lassi"]
     assert [ln.note for ln in lines] == ["", "less sugar"]
+
+
+async def test_orders_created_total_counts_each_new_order_once(
+    backend: str, db: Database, client: httpx.AsyncClient, table: Table
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("orders_created_total") or 0.0
+
+    before = counted()
+    await put_cart(db, table, "Asha", [("lassi", 1, [])])
+    headers = table.headers("Asha")
+    first = await client.post("/orders", json=_body(table), headers=headers)
+    assert first.status_code == 201, first.text
+    replay = await client.post("/orders", json=_body(table), headers=headers)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert counted() == before + 1
