@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     sms_account_sid: str = ""
     sms_auth_token: str = ""
     sms_from: str = ""
+
+    @field_validator("webhook_allow_private_targets", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def private_webhook_targets_allowed(self) -> bool:
