@@ -12,6 +12,7 @@ from fastapi.responses import ORJSONResponse
 from servio import __version__
 from servio.api import build_api_router
 from servio.config import Settings, get_settings
+from servio.guest.fastpath import install_guest_fastpath
 from servio.kit import breaker
 from servio.kit.db import Database, database_from_settings
 from servio.kit.errors import install_error_handlers
@@ -77,6 +78,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_guest_fastpath(app, settings)  # innermost: inside every middleware below
     install_middleware(app, settings)
     install_metrics(app, settings)
     app.include_router(build_api_router())

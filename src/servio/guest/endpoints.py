@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from servio.auth.dependencies import app_settings, public
 from servio.guest import service
-from servio.guest.cache import RenderedMenuCache
+from servio.guest.cache import RenderedMenuCache, not_modified_headers
+from servio.guest.fastpath import memo
 from servio.guest.filters import InvalidFilter, MenuFilter, parse_filter
 from servio.guest.schemas import GuestMenuRead
 from servio.i18n import Lang, negotiate
@@ -22,8 +23,17 @@ from servio.media.dependencies import get_storage
 
 router = make_router(tags=["guest"])
 
-# Always revalidate (the ETag makes that one cheap query); let shared caches key by language.
-MENU_CACHE_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept-Language"}
+
+class MenuBytesResponse(Response):
+    """Bytes and header lists made once by `guest.cache.MenuAnswer`, so this route and
+    `guest.fastpath` send exactly the same reply (always revalidate: `no-cache`; shared
+    caches key by language and encoding: `Vary`)."""
+
+    def __init__(self, status_code: int, body: bytes, headers: list[tuple[bytes, bytes]]):
+        self.status_code = status_code
+        self.body = body
+        self.raw_headers = headers
+        self.background = None
 
 
 # The dependencies below are `async def` on purpose: FastAPI runs plain `def` dependencies
@@ -100,7 +110,7 @@ async def get_guest_menu(
         menu_filter=menu_filter,
         if_none_match=if_none_match,
     )
-    headers = {"ETag": reply.etag, "Content-Language": lang, **MENU_CACHE_HEADERS}
-    if reply.body is None:
-        return Response(status_code=304, headers=headers)
-    return Response(content=reply.body, media_type="application/json", headers=headers)
+    if reply.answer is None:
+        return MenuBytesResponse(304, b"", list(not_modified_headers(reply.etag, lang)))
+    body, headers = reply.answer.encode(memo.gzip(request.headers.get("accept-encoding")))
+    return MenuBytesResponse(200, body, headers)

@@ -4,8 +4,11 @@ Cost of a request:
 - always: the HMAC check of the token (no I/O) and ONE query (service point by primary
   key joined with its outlet: QR version, state, menu version);
 - `If-None-Match` matching the current ETag: nothing more (304);
-- cache hit: a dict lookup and a byte splice;
+- cache hit: a dict lookup (the service point is spliced in front when sent);
 - cache miss: `menu.service.load_menu` (six queries), one media query, one render.
+
+Unfiltered answers are remembered per (token, language) under the `guest.changes`
+generation read before the query, so `guest.fastpath` can repeat them without any of this.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import orjson
+
 from servio.config import Settings
 from servio.floor.qr import InvalidQrToken, verify_qr_token
-from servio.guest.cache import MenuCacheKey, RenderedMenuCache
+from servio.guest.cache import MenuAnswer, MenuCacheKey, RenderedMenuCache
+from servio.guest.changes import changes
+from servio.guest.fastpath import etag_matches
 from servio.guest.filters import MenuFilter
-from servio.guest.menu_view import OutletView, render_menu, with_service_point
+from servio.guest.menu_view import OutletView, render_menu
 from servio.guest.repository import MenuTarget, find_images, find_menu_target
 from servio.i18n import Lang
 from servio.kit.db import UnitOfWork
@@ -31,7 +38,7 @@ from servio.sessions.exceptions import TableDisabled
 @dataclass(frozen=True)
 class MenuReply:
     etag: str
-    body: bytes | None  # None: the client's copy is current (304)
+    answer: MenuAnswer | None  # None: the client's copy is current (304)
 
 
 def menu_etag(
@@ -45,15 +52,10 @@ def menu_etag(
     return f'"m{menu_version}-{lang}-{variant}"'
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 §13.1.2: weak comparison; `*` matches any current representation."""
-    if not if_none_match:
-        return False
-    for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == etag:
-            return True
-    return False
+def service_point_head(kind: str, label_text: str) -> bytes:
+    """`{"service_point":{...},`: what goes in front of the shared rendering's tail
+    (`menu_view.with_service_point`, without copying the body)."""
+    return orjson.dumps({"service_point": {"kind": kind, "label": label_text}})[:-1] + b","
 
 
 async def resolve_target(uow: UnitOfWork, settings: Settings, qr_token: str) -> MenuTarget:
@@ -90,17 +92,21 @@ async def guest_menu(
     menu_filter: MenuFilter,
     if_none_match: str | None,
 ) -> MenuReply:
+    stamp = changes.stamp()  # before the read: a write from now on makes it stale
     target = await resolve_target(uow, settings, qr_token)
     if target.state == "disabled":
         raise TableDisabled()
     etag = menu_etag(target.menu_version, target.outlet_version, lang, menu_filter, target)
+    unfiltered = not menu_filter.canonical()
     if etag_matches(if_none_match, etag):
+        if stamp is not None and unfiltered:
+            cache.reconfirm(qr_token, lang, etag, stamp)
         return MenuReply(etag, None)
     key = MenuCacheKey(
         target.outlet_id, target.menu_version, target.outlet_version, lang, menu_filter.canonical()
     )
-    body = cache.get(key)
-    if body is None:
+    rendered = cache.get(key)
+    if rendered is None:
         menu = await load_menu(uow, target.tenant_id, target.outlet_id)
         images = await find_images(
             uow.session, target.tenant_id, (e.image_id for e in menu.items if e.image_id)
@@ -117,5 +123,9 @@ async def guest_menu(
             key.outlet_id, menu.menu_version, key.outlet_version, lang, key.filter_text
         )
         etag = menu_etag(menu.menu_version, target.outlet_version, lang, menu_filter, target)
-        cache.put(key, body)
-    return MenuReply(etag, with_service_point(body, target.kind, target.label))
+        rendered = cache.put(key, body)
+    head = service_point_head(target.kind, target.label)
+    answer = cache.answer_for(qr_token, lang, etag, rendered, head)
+    if stamp is not None and unfiltered:
+        cache.remember(qr_token, lang, answer, stamp)
+    return MenuReply(etag, answer)

@@ -57,14 +57,31 @@ def is_trusted_proxy(address: IPAddress, settings: Settings) -> bool:
     return any(address.version == net.version and address in net for net in networks)
 
 
+_PEERS_LIMIT = 4096
+_peers: dict[str, tuple[IPAddress | None, str]] = {}
+
+
+def _peer(peer_text: str) -> tuple[IPAddress | None, str]:
+    """`parse_ip` and its text form, memoized: the same peers come back request after
+    request, and parsing an address costs more than the rest of this module."""
+    known = _peers.get(peer_text)
+    if known is None:
+        if len(_peers) >= _PEERS_LIMIT:
+            _peers.clear()
+        peer = parse_ip(peer_text)
+        known = _peers[peer_text] = (peer, str(peer) if peer is not None else "")
+    return known
+
+
 def client_ip(connection: HTTPConnection, settings: Settings) -> str:
     """The client address for a request or WebSocket (see the module docstring)."""
-    peer_text = connection.client.host if connection.client else ""
-    peer = parse_ip(peer_text)
+    client = connection.scope.get("client")
+    peer_text = client[0] if client else ""
+    peer, peer_str = _peer(peer_text)
     if peer is None:
         return peer_text or UNKNOWN_CLIENT
     if not settings.trust_proxy_headers or not is_trusted_proxy(peer, settings):
-        return str(peer)
+        return peer_str
     forwarded = ",".join(connection.headers.getlist("x-forwarded-for"))
     nearest_trusted = peer
     for entry in reversed([part for part in forwarded.split(",") if part.strip()]):

@@ -87,6 +87,34 @@ def route_class_quotas(settings: Settings) -> dict[str, tuple[Quota, ...]]:
     return classes
 
 
+_QUOTA_MEMO_LIMIT = 256
+_quota_memo: dict[tuple[str, tuple[int, ...]], tuple[Quota, ...]] = {}
+# The settings each class's limits come from (see `route_class_quotas`).
+_CLASS_SETTINGS = {
+    "guest": ("rate_guest_per_token_min", "rate_guest_per_ip_min"),
+    "login": ("rate_login_per_ip_min",),
+    "pin_login": ("rate_login_per_ip_min",),
+    "magic_link": ("rate_magic_link_per_ip_min", "rate_magic_link_per_email_hour"),
+    "device_enroll": ("rate_device_enroll_per_ip_hour",),
+    "refunds": ("rate_refunds_per_user_hour",),
+    "reprints": ("rate_refunds_per_user_hour",),
+    "pricing_preview": ("rate_pricing_preview_per_user_hour",),
+    "general": ("rate_general_per_user_hour",),
+}
+
+
+def _quotas(settings: Settings, route_class: str) -> tuple[Quota, ...]:
+    """`route_class_quotas(settings)[route_class]`, built once per set of limit values
+    (limits may change at run time, so they are part of the key)."""
+    key = (route_class, tuple(getattr(settings, name) for name in _CLASS_SETTINGS[route_class]))
+    quotas = _quota_memo.get(key)
+    if quotas is None:
+        if len(_quota_memo) >= _QUOTA_MEMO_LIMIT:
+            _quota_memo.clear()
+        quotas = _quota_memo[key] = route_class_quotas(settings)[route_class]
+    return quotas
+
+
 ROUTE_CLASSES = frozenset(
     {
         "guest",
@@ -304,13 +332,16 @@ def _bearer_token(request: HTTPConnection) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if not request.scope.get("query_string"):
+        return None  # the common case: skip building the query parameters
     return request.query_params.get("token") or None
 
 
 async def _subject(request: HTTPConnection, per: Subject, ip: str) -> str | None:
-    actor = getattr(request.state, "actor", None)
     if per == "ip":
         return ip
+    # `request.state` raises (and catches) an AttributeError when no actor is set.
+    actor = request.scope.get("state", {}).get("actor")
     if per == "user":
         return f"{actor.kind}:{actor.id}" if actor is not None else f"ip:{ip}"
     if per == "token":
@@ -364,7 +395,7 @@ def rate_limit(route_class: str) -> Callable[[HTTPConnection], Awaitable[None]]:
             blocked = await limiter.ip_blocked_for(ip)
             if blocked:
                 raise too_many_requests(blocked)
-        for quota in route_class_quotas(settings)[route_class]:
+        for quota in _quotas(settings, route_class):
             subject = await _subject(request, quota.per, ip)
             if subject is None:
                 continue

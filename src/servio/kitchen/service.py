@@ -71,8 +71,8 @@ from servio.platform.service import get_effective_settings
 from servio.realtime.messages import ITEM_STATUS, ORDER_STATUS, TICKET_NEW, TICKET_UPDATED
 from servio.realtime.publish import publish_after_commit
 from servio.realtime.pubsub import PubSub, kds_channel
-from servio.worker.dispatch import emit
-from servio.worker.outbox import enqueue
+from servio.worker.dispatch import PendingEvent, emit
+from servio.worker.outbox import Outgoing, enqueue
 
 KitchenActor = StaffActor | DeviceActor
 
@@ -276,6 +276,21 @@ async def order_eta_secs(
     return eta.order_remaining_secs(timings, averages, default_secs, order_status=order.status)
 
 
+async def new_order_eta_secs(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str, menu_item_ids: Iterable[str]
+) -> int:
+    """`order_eta_secs` of an order being acknowledged right now: every item queued, none
+    started, so only the averages matter (two queries, nothing read back)."""
+    ids = list(menu_item_ids)
+    settings = await get_effective_settings(uow, tenant_id, outlet_id)
+    default_secs = float(int(settings["order_eta_default_mins"]) * 60)
+    averages = await PrepTimeRepository(uow.session, tenant_id).averages(outlet_id, set(ids))
+    timings = [eta.ItemTiming(item_id, "queued", 0.0) for item_id in ids]
+    secs = eta.order_remaining_secs(timings, averages, default_secs, order_status="pending")
+    assert secs is not None  # only cancelled and refunded orders have none
+    return secs
+
+
 async def order_status_message(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     """`order_status` data with the live ETA."""
     return {
@@ -358,6 +373,94 @@ async def create_tickets(uow: UnitOfWork, pubsub: PubSub | None, order: Order) -
             {"ticket": view.model_dump(mode="json")},
         )
     return created
+
+
+def plan_tickets(
+    order: Order, lines: Sequence[OrderLine], stations: Iterable[str], now: datetime
+) -> list[KitchenTicket]:
+    """`create_tickets` for an order acknowledged in the transaction that creates it: the
+    tickets (not added yet) with the lines pointed at them in memory, so the lines are
+    inserted once, already attached. The caller adds them and calls `new_tickets_out`."""
+    with_lines = {line.station for line in lines}
+    tickets: list[KitchenTicket] = []
+    for station in sorted(set(stations) & with_lines):
+        ticket = KitchenTicket(
+            id=new_id(),
+            tenant_id=order.tenant_id,
+            outlet_id=order.outlet_id,
+            order_id=order.id,
+            station=station,
+            ticket_no=order.ticket_no,
+            status="queued",
+            print_state="queued",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        for line in lines:
+            if line.station == station:
+                line.ticket_id = ticket.id
+        tickets.append(ticket)
+    return tickets
+
+
+def new_tickets_out(
+    order: Order,
+    tickets: Sequence[KitchenTicket],
+    lines: Sequence[OrderLine],
+    table: str | None,
+) -> tuple[list[KdsTicket], list[PendingEvent | Outgoing]]:
+    """The KDS views of `plan_tickets`' tickets and what `create_tickets` writes for each:
+    `kitchen.ticket_created` and the `kot.print` job (for `emit_all`)."""
+    views: list[KdsTicket] = []
+    out: list[PendingEvent | Outgoing] = []
+    for ticket in tickets:
+        view = _ticket_view(
+            TicketRow(ticket, order.source, table),
+            [line for line in lines if line.ticket_id == ticket.id],
+            ticket.created_at,
+        )
+        views.append(view)
+        out.append(
+            PendingEvent(
+                EventName.KITCHEN_TICKET_CREATED,
+                tenant_id=order.tenant_id,
+                outlet_id=order.outlet_id,
+                payload={
+                    "ticket_id": view.id,
+                    "order_id": order.id,
+                    "station": view.station,
+                    "ticket_no": view.ticket_no,
+                    "table": view.table,
+                    "item_count": sum(item.qty for item in view.items),
+                },
+                dedupe_key=f"kitchen.ticket_created:{view.id}",
+            )
+        )
+        out.append(
+            Outgoing(
+                tenant_id=order.tenant_id,
+                outlet_id=order.outlet_id,
+                topic=KOT_PRINT_TOPIC,
+                payload={"ticket_id": view.id},
+                dedupe_key=f"kot.print:{view.id}",
+            )
+        )
+    return views, out
+
+
+def publish_new_tickets(
+    uow: UnitOfWork, pubsub: PubSub | None, outlet_id: str, views: Sequence[KdsTicket]
+) -> None:
+    for view in views:
+        publish_to_kds(
+            uow,
+            pubsub,
+            outlet_id,
+            view.station,
+            TICKET_NEW,
+            {"ticket": view.model_dump(mode="json")},
+        )
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from servio.events import EventName
 from servio.kit.db import UnitOfWork
 from servio.kit.errors import NotFound
 from servio.menu import exceptions as exc
+from servio.menu.price_cache import price_cache
 from servio.menu.pricing import (
     ComboComponentSnapshot,
     ItemSnapshot,
@@ -722,6 +723,36 @@ async def price_snapshot(
     `pricing.price_line`, which reports them as `ITEM_UNAVAILABLE`."""
     rows = await ItemRepository(uow.session, tenant_id, outlet_id).list_active(item_ids)
     return await _item_snapshots(uow, tenant_id, outlet_id, rows)
+
+
+async def price_snapshot_at(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str, menu_version: int, item_ids: Iterable[str]
+) -> dict[str, ItemSnapshot]:
+    """`price_snapshot` for a caller that has just read the outlet's `menu_version` in this
+    transaction: snapshots already read under that version come from memory
+    (`menu.price_cache`), so a warm outlet prices a cart without a query."""
+    found, missing = price_cache.items(tenant_id, outlet_id, menu_version, item_ids)
+    if missing:
+        loaded = await price_snapshot(uow, tenant_id, outlet_id, missing)
+        price_cache.store_items(tenant_id, outlet_id, menu_version, missing, loaded)
+        found.update(loaded)
+    return found
+
+
+async def modifier_groups_at(
+    uow: UnitOfWork,
+    tenant_id: str,
+    outlet_id: str,
+    menu_version: int,
+    modifier_ids: Iterable[str],
+) -> dict[str, str]:
+    """`ModifierRepository.groups_of` through the same per-version memory."""
+    found, missing = price_cache.modifier_groups(tenant_id, outlet_id, menu_version, modifier_ids)
+    if missing:
+        loaded = await ModifierRepository(uow.session, tenant_id, outlet_id).groups_of(missing)
+        price_cache.store_modifier_groups(tenant_id, outlet_id, menu_version, missing, loaded)
+        found.update(loaded)
+    return found
 
 
 async def load_menu(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> MenuSnapshot:

@@ -7,11 +7,13 @@ Outermost first:
   MaintenanceMiddleware     MAINTENANCE=1 → 503 outside the exempt paths
   GuestBodyLimitMiddleware  guest POST/PUT/PATCH bodies ≤ GUEST_BODY_MAX_BYTES
   CORSMiddleware            only when CORS_ORIGINS is set
+  GuestMenuFastPath         repeat guest menu GETs from memory (guest.fastpath; main.py)
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
 import time
@@ -38,6 +40,9 @@ from servio.ops.security_headers import SecurityHeadersMiddleware, apply_securit
 REQUEST_ID_HEADER = "X-Request-ID"
 RESPONSE_TIME_HEADER = "X-Response-Time-ms"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_RESPONSE_TIME = RESPONSE_TIME_HEADER.lower().encode()
+_OWN_HEADERS = frozenset({_REQUEST_ID, _RESPONSE_TIME})  # ours replace any set inside
 
 access_log = get_logger("servio.access")
 
@@ -72,6 +77,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _client_ip(scope: Scope, settings: Settings) -> str:
     """Trusted-proxy aware (see `kit.client_ip`); works for HTTP and WebSocket scopes."""
     return client_ip(HTTPConnection(scope), settings)
+
+
+@functools.cache
+def _route_series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The labelled children, looked up once per label set instead of per request."""
+    return (
+        metrics.http_requests_total.labels(method, route, str(status)),
+        metrics.http_request_duration_seconds.labels(method, route),
+    )
+
+
+@functools.cache
+def _slo_series(surface: str) -> Any:
+    return metrics.slo_requests_total.labels(surface)
 
 
 class RequestContextMiddleware:
@@ -124,10 +143,13 @@ class RequestContextMiddleware:
                 response_started = True
                 status = int(message["status"])
                 latency_ms = (time.perf_counter() - started) * 1000
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                headers[REQUEST_ID_HEADER] = request_id
-                headers[RESPONSE_TIME_HEADER] = f"{latency_ms:.2f}"
+                raw = message.get("headers")
+                headers = raw if isinstance(raw, list) else list(raw or ())
+                message["headers"] = headers
+                if any(name.lower() in _OWN_HEADERS for name, _ in headers):
+                    headers[:] = [h for h in headers if h[0].lower() not in _OWN_HEADERS]
+                headers.append((_REQUEST_ID, request_id.encode("latin-1")))
+                headers.append((_RESPONSE_TIME, f"{latency_ms:.2f}".encode()))
             await send(message)
 
         error: BaseException | None = None
@@ -167,10 +189,11 @@ class RequestContextMiddleware:
         route = route_template(scope)
         method = str(scope.get("method", ""))
         path = str(scope.get("path", ""))
-        metrics.http_requests_total.labels(method, route, str(status)).inc()
-        metrics.http_request_duration_seconds.labels(method, route).observe(latency_ms / 1000)
+        requests, duration = _route_series(method, route, status)
+        requests.inc()
+        duration.observe(latency_ms / 1000)
         surface = surface_of(path)
-        metrics.slo_requests_total.labels(surface).inc()
+        _slo_series(surface).inc()
         if status >= 500:
             metrics.http_request_errors_total.labels(method, route).inc()
             metrics.slo_errors_total.labels(surface).inc()
@@ -195,7 +218,8 @@ class RequestContextMiddleware:
             access_log.info("request", **fields)
 
     def _should_log(self, status: int, path: str) -> bool:
-        if 200 <= status < 300:
+        # 304 is a success too (a revalidation that found the copy current), sampled alike.
+        if 200 <= status < 300 or status == 304:
             rate = self.settings.log_sample_2xx
         elif 400 <= status < 500 and is_guest_path(path):
             rate = self.settings.log_sample_guest_4xx

@@ -27,7 +27,7 @@ def docs_content_security_policy(nonce: str) -> str:
         "style-src 'self' 'unsafe-inline'; "
         "font-src 'self' data:; "
         "img-src 'self' data: blob:; "
-        "worker-src 'self' blob:; connect-src 'self'; "
+        "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 
@@ -45,7 +45,7 @@ def content_security_policy(nonce: str) -> str:
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; "
         "img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; "
+        "connect-src 'self' ws: wss:; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 
@@ -73,8 +73,36 @@ def security_headers(path: str, nonce: str, *, hsts: bool) -> list[tuple[str, st
     return headers
 
 
+_CSP = b"content-security-policy"
+_HSTS = (b"strict-transport-security", HSTS.encode("latin-1"))
+# `security_headers` before the CSP, encoded once: every response pays for this.
+_BEFORE_CSP = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in security_headers("/", "-", hsts=False)[:-1]
+)
+
+
 def apply_security_headers(message: Message, scope: Scope, *, hsts: bool) -> None:
     """Add the baseline headers to an `http.response.start` message (absent ones only)."""
+    path = scope.get("path", "")
+    if is_docs_path(path):
+        _apply_slowly(message, scope, hsts=hsts)
+        return
+    raw = message.get("headers")
+    headers: list[tuple[bytes, bytes]] = raw if isinstance(raw, list) else list(raw or ())
+    message["headers"] = headers
+    present = {name.lower() for name, _ in headers} if headers else set()
+    for name, value in _BEFORE_CSP:
+        if name not in present:
+            headers.append((name, value))
+    if _CSP not in present:
+        nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
+        headers.append((_CSP, content_security_policy(nonce).encode("latin-1")))
+    if hsts and _HSTS[0] not in present:
+        headers.append(_HSTS)
+
+
+def _apply_slowly(message: Message, scope: Scope, *, hsts: bool) -> None:
     nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
     message.setdefault("headers", [])
     headers = MutableHeaders(scope=message)

@@ -31,8 +31,7 @@ from servio.kit.ids import new_id
 from servio.kit.sequences import next_number
 from servio.kitchen import service as kitchen
 from servio.menu.pricing import PricingError, price_line
-from servio.menu.repository import ModifierRepository
-from servio.menu.service import price_snapshot
+from servio.menu.service import modifier_groups_at, price_snapshot_at
 from servio.models.cart_line import CartLine
 from servio.models.firing_job import FiringJob
 from servio.models.order import Order, OrderLine
@@ -82,11 +81,11 @@ from servio.realtime.messages import (
     ORDER_STATUS,
 )
 from servio.realtime.pubsub import PubSub
-from servio.sessions.cart import table_cart
+from servio.sessions.cart import build_table_cart
 from servio.sessions.exceptions import SessionNotFound, TableDisabled
 from servio.sessions.lifecycle import publish_to_table, touch_guest_session
 from servio.sessions.repository import CartRepository, MemberRepository, SessionRepository
-from servio.worker.dispatch import emit
+from servio.worker.dispatch import PendingEvent, emit, emit_all
 
 ALERT_FIRING_DELAYED = "firing_delayed"
 TICKET_SEQUENCE = "ticket"
@@ -210,14 +209,18 @@ async def _ordering_allowed(uow: UnitOfWork, tenant_id: str, place: OrderingPlac
 
 
 async def _price_lines(
-    uow: UnitOfWork, tenant_id: str, outlet_id: str, order_id: str, lines: Sequence[LineChoice]
+    uow: UnitOfWork, order: Order, lines: Sequence[LineChoice]
 ) -> list[_PricedLine]:
-    """Every cart line priced from the menu as it is now. The first line that cannot be
-    ordered fails the whole order (422 ITEM_UNAVAILABLE / INVALID_MODIFIERS) naming it."""
-    snapshots = await price_snapshot(uow, tenant_id, outlet_id, {ln.menu_item_id for ln in lines})
-    known = await ModifierRepository(uow.session, tenant_id, outlet_id).groups_of(
-        m for ln in lines for m in ln.modifiers
+    """Every cart line priced from the menu as it is now (the version the order records,
+    read in this transaction, so `menu.price_cache` may answer). The first line that cannot
+    be ordered fails the whole order (422 ITEM_UNAVAILABLE / INVALID_MODIFIERS) naming it."""
+    tenant_id, outlet_id, order_id = order.tenant_id, order.outlet_id, order.id
+    version = order.menu_version
+    snapshots = await price_snapshot_at(
+        uow, tenant_id, outlet_id, version, {ln.menu_item_id for ln in lines}
     )
+    chosen = {m for ln in lines for m in ln.modifiers}
+    known = await modifier_groups_at(uow, tenant_id, outlet_id, version, chosen) if chosen else {}
     priced: list[_PricedLine] = []
     for position, cart in enumerate(lines):
         try:
@@ -347,7 +350,9 @@ async def place_order(
         raise CartEmpty()
     await carts.clear_session(session.id)
     await SessionRepository(uow.session, tenant_id).mark_ordered(session.id, now)
-    cart = await table_cart(uow, session)
+    # The whole table's cart was just emptied (the session row is locked): no need to read
+    # it back to tell the phones.
+    cart = build_table_cart(session.id, place.currency, members, [], {})
     publish_to_table(uow, pubsub, session.id, CART_UPDATED, {"cart": cart.model_dump(mode="json")})
     choices = [LineChoice.of_cart(line) for line in cart_lines]
     return await price_and_fire(uow, pubsub, order, place, choices, now)
@@ -368,18 +373,18 @@ async def price_and_fire(
     every station has acknowledged. Raises 422 (ITEM_UNAVAILABLE / INVALID_MODIFIERS) for
     the first line that cannot be ordered; the caller's transaction then rolls back."""
     tenant_id = order.tenant_id
-    priced = await _price_lines(uow, tenant_id, order.outlet_id, order.id, choices)
+    priced = await _price_lines(uow, order, choices)
     lines = [p.line for p in priced]
+    external = await is_enabled(uow, tenant_id, order.outlet_id, EXTERNAL_POS)
+    # Set after the reads above so autoflush does not write the order row once per change.
     order.subtotal = sum(line.line_total for line in lines)
     order.item_count = sum(line.qty for line in lines)
-    await OrderLineRepository(uow.session, tenant_id).add_all(lines)
-
-    external = await is_enabled(uow, tenant_id, order.outlet_id, EXTERNAL_POS)
     adapter_name = fire.adapter_name(external)
     adapter = fire.adapters.get(adapter_name)
     inline = adapter is not None and adapter.inline
     if inline:
-        order.ticket_no = await _ticket_number(uow, order, place.timezone, now)
+        with uow.session.no_autoflush:
+            order.ticket_no = await _ticket_number(uow, order, place.timezone, now)
     by_station: dict[str, list[OrderLine]] = defaultdict(list)
     for line in lines:
         by_station[line.station].append(line)
@@ -407,10 +412,7 @@ async def price_and_fire(
                 job.ticket_no = result.ticket_no or order.ticket_no
             else:
                 job.last_error = result.detail or "the kitchen refused the ticket"
-    await FiringRepository(uow.session, tenant_id).add_all(jobs)
-
-    await emit(
-        uow,
+    placed = PendingEvent(
         EventName.ORDER_PLACED,
         tenant_id=tenant_id,
         outlet_id=order.outlet_id,
@@ -428,11 +430,73 @@ async def price_and_fire(
         },
         dedupe_key=f"order.placed:{order.id}",
     )
+    if inline and jobs and all(job.state == "acked" for job in jobs):
+        return await _fire_acked_at_once(uow, pubsub, order, place, lines, jobs, placed, now)
+
+    await OrderLineRepository(uow.session, tenant_id).add_all(lines)
+    await FiringRepository(uow.session, tenant_id).add_all(jobs)
+    await emit_all(uow, [placed])
     completed = await _complete_if_all_fired(uow, pubsub, order, place.timezone, now)
     if completed is not None:
         return completed
     # Not acknowledged yet: phones at the table see the order as pending until it is.
     to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
+    return order
+
+
+async def _fire_acked_at_once(
+    uow: UnitOfWork,
+    pubsub: PubSub,
+    order: Order,
+    place: OrderingPlace,
+    lines: Sequence[OrderLine],
+    jobs: Sequence[FiringJob],
+    placed: PendingEvent,
+    now: datetime,
+) -> Order:
+    """Every station acknowledged inside this request (the built-in kitchen): the order goes
+    straight to `in_queue` with what `_complete_if_all_fired` and `kitchen.create_tickets`
+    would write, decided in memory — nothing written here is read back, the lines are
+    inserted already on their tickets, and the order row is updated once. The outbox rows
+    (`order.placed`, per ticket `kitchen.ticket_created` + `kot.print`, `order.fired`) are
+    one INSERT. The table and kitchen screens hear the same messages, after commit."""
+    with uow.session.no_autoflush:  # the order row is written once, below
+        order.eta_secs = await kitchen.new_order_eta_secs(
+            uow, order.tenant_id, order.outlet_id, [line.menu_item_id for line in lines]
+        )
+    order.status, order.fired, order.acked_at = "in_queue", "acked", now
+    order.status_changed_at = order.updated_at = now
+    order.version = order.version + 1
+    builtin = [job.station for job in jobs if job.adapter == fire.BUILTIN]
+    tickets = kitchen.plan_tickets(order, lines, builtin, now)
+    for line in lines:
+        line.tenant_id = order.tenant_id
+    for job in jobs:
+        job.tenant_id = order.tenant_id
+    uow.session.add_all([*lines, *jobs, *tickets])
+    await uow.session.flush()
+
+    table = place.point_label if order.service_point_id and place.point_id else None
+    views, ticket_out = kitchen.new_tickets_out(order, tickets, lines, table)
+    fired = {"order_id": order.id, "ticket_no": order.ticket_no}
+    order_fired = PendingEvent(
+        EventName.ORDER_FIRED,
+        tenant_id=order.tenant_id,
+        outlet_id=order.outlet_id,
+        payload={**fired, "session_id": order.session_id, "acked_at": rfc3339(now)},
+        dedupe_key=f"order.fired:{order.id}",
+    )
+    await emit_all(uow, [placed, *ticket_out, order_fired])
+    kitchen.publish_new_tickets(uow, pubsub, order.outlet_id, views)
+    to_table(uow, pubsub, order, ORDER_FIRED, fired)
+    to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
+    to_staff(
+        uow,
+        pubsub,
+        order.outlet_id,
+        ORDER_FIRED,
+        {**fired, "session_id": order.session_id, "service_point_id": order.service_point_id},
+    )
     return order
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from servio.kit.db import UnitOfWork
 from servio.menu.pricing import ItemSnapshot, PricingError, price_item
 from servio.menu.repository import outlet_menu_header
-from servio.menu.service import price_snapshot
+from servio.menu.service import price_snapshot_at
 from servio.models.cart_line import CartLine
 from servio.models.session_member import SessionMember
 from servio.models.table_session import TableSession
@@ -100,21 +100,27 @@ def build_table_cart(
 
 
 async def table_cart(
-    uow: UnitOfWork, session: TableSession, *, members: Sequence[SessionMember] | None = None
+    uow: UnitOfWork,
+    session: TableSession,
+    *,
+    members: Sequence[SessionMember] | None = None,
+    header: tuple[int, str] | None = None,
 ) -> TableCartRead:
-    """The session's whole cart, priced now (four to seven queries whatever its size).
-    Pass `members` when the caller has already loaded them."""
+    """The session's whole cart, priced now (three queries when the outlet's menu is warm
+    in `menu.price_cache`). Pass `members` and the outlet's `header` (menu version,
+    currency) when the caller has already read them in this transaction."""
     tenant_id = session.tenant_id
     if members is None:
         members = await MemberRepository(uow.session, tenant_id).for_session(session.id)
     lines = await CartRepository(uow.session, tenant_id).for_session(session.id)
-    header = await outlet_menu_header(uow.session, session.outlet_id, tenant_id)
+    if header is None:
+        header = await outlet_menu_header(uow.session, session.outlet_id, tenant_id)
     currency = header[1] if header is not None else "INR"
     snapshots = (
-        await price_snapshot(
-            uow, tenant_id, session.outlet_id, {line.menu_item_id for line in lines}
+        await price_snapshot_at(
+            uow, tenant_id, session.outlet_id, header[0], {line.menu_item_id for line in lines}
         )
-        if lines
+        if lines and header is not None
         else {}
     )
     return build_table_cart(session.id, currency, members, lines, snapshots)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -67,11 +67,11 @@ class SessionRepository(TenantRepository[TableSession]):
             update(TableSession)
             .where(self.scope(), TableSession.id == session_id, TableSession.state == "active")
             .values(last_activity_at=now)
-            .returning(TableSession.id)
+            .returning(TableSession)
+            .execution_options(populate_existing=True)
         )
-        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
-            return None
-        return await self._fresh(session_id)
+        row: TableSession | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return row
 
     async def close(
         self, session_id: str, *, now: datetime, closed_by: str | None, auto_closed: bool
@@ -128,24 +128,23 @@ class SessionRepository(TenantRepository[TableSession]):
 
     async def mark_ordered(self, session_id: str, now: datetime) -> None:
         """Remember when the table first ordered (the grid's unpaid timer starts there) and
-        that a settled table owes money again."""
-        await self.session.execute(
-            update(TableSession)
-            .where(
-                self.scope(), TableSession.id == session_id, TableSession.first_order_at.is_(None)
-            )
-            .values(first_order_at=now)
-        )
+        that a settled table owes money again — one UPDATE for both, touching the row only
+        when one of them changes."""
         # An order after the table settled is unpaid again: without this the settled-table
         # auto-close could close a session that still has an unbilled order.
+        settled = TableSession.payment_status == "settled"
         await self.session.execute(
             update(TableSession)
             .where(
                 self.scope(),
                 TableSession.id == session_id,
-                TableSession.payment_status == "settled",
+                TableSession.first_order_at.is_(None) | settled,
             )
-            .values(payment_status="partially_paid")
+            .values(
+                first_order_at=func.coalesce(TableSession.first_order_at, now),
+                payment_status=case((settled, "partially_paid"), else_=TableSession.payment_status),
+            )
+            .execution_options(synchronize_session=False)
         )
 
     async def list_for_outlet(

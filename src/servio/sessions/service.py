@@ -30,8 +30,8 @@ from servio.kit.db import UnitOfWork
 from servio.kit.errors import NotFound, ProblemError
 from servio.kit.ids import new_id
 from servio.menu.pricing import PricingError, price_line
-from servio.menu.repository import ModifierRepository
-from servio.menu.service import price_snapshot
+from servio.menu.repository import outlet_menu_header
+from servio.menu.service import modifier_groups_at, price_snapshot_at
 from servio.models.cart_line import CartLine
 from servio.models.order import Order, OrderLine
 from servio.models.outlet import Outlet
@@ -487,21 +487,25 @@ async def join_member(
 
 
 async def _cart_lines(
-    uow: UnitOfWork, session: TableSession, member_id: str, body: CartWrite
+    uow: UnitOfWork,
+    session: TableSession,
+    member_id: str,
+    body: CartWrite,
+    menu_version: int,
 ) -> list[CartLine]:
     """Every line checked against the menu as it is now (unknown, deleted, out-of-stock
     items and bad modifier choices are refused with the failing line's index)."""
     tenant_id, outlet_id = session.tenant_id, session.outlet_id
     snapshots = (
-        await price_snapshot(uow, tenant_id, outlet_id, {i.menu_item_id for i in body.items})
+        await price_snapshot_at(
+            uow, tenant_id, outlet_id, menu_version, {i.menu_item_id for i in body.items}
+        )
         if body.items
         else {}
     )
     chosen = {m for item in body.items for m in item.modifiers}
     known = (
-        await ModifierRepository(uow.session, tenant_id, outlet_id).groups_of(chosen)
-        if chosen
-        else {}
+        await modifier_groups_at(uow, tenant_id, outlet_id, menu_version, chosen) if chosen else {}
     )
     now = utcnow()
     lines: list[CartLine] = []
@@ -535,11 +539,15 @@ async def replace_cart(
     _own_session_id(actor, session_id)
     assert actor.member_id is not None  # the route requires a member token
     session = await touch_guest_session(uow, actor)
-    lines = await _cart_lines(uow, session, actor.member_id, body)
+    # Read once: prices every line (through `menu.price_cache`) and names the currency.
+    header = await outlet_menu_header(uow.session, session.outlet_id, session.tenant_id)
+    if header is None:
+        raise SessionExpired()  # pragma: no cover - a session's outlet is never deleted
+    lines = await _cart_lines(uow, session, actor.member_id, body, header[0])
     await CartRepository(uow.session, actor.tenant_id).replace_for_member(
         session.id, actor.member_id, lines
     )
-    cart = await table_cart(uow, session)
+    cart = await table_cart(uow, session, header=header)
     publish_to_table(uow, pubsub, session.id, CART_UPDATED, {"cart": cart.model_dump(mode="json")})
     return cart
 

@@ -12,7 +12,7 @@ lost belong on the outbox instead (`@outbox_handler`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ import structlog
 from servio.kit.clock import rfc3339, utcnow
 from servio.kit.db import UnitOfWork
 from servio.kit.ids import new_id
-from servio.worker.outbox import enqueue
+from servio.worker.outbox import Outgoing, enqueue, enqueue_all
 
 logger = structlog.get_logger("servio.events")
 
@@ -142,3 +142,59 @@ async def emit(
 
     uow.after_commit(deliver)
     return event
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One domain event for `emit_all` (the arguments of `emit`)."""
+
+    name: str
+    tenant_id: str
+    payload: dict[str, Any]
+    outlet_id: str | None = None
+    dedupe_key: str | None = None
+
+
+async def emit_all(uow: UnitOfWork, items: Sequence[PendingEvent | Outgoing]) -> None:
+    """`emit` for several events (and `enqueue` for plain outbox messages among them) with
+    ONE outbox INSERT, in the order given; consumers of each stored event run after the
+    commit, in that order too."""
+    from servio.worker.scheduler import discover_tasks
+
+    discover_tasks()
+    events: list[DomainEvent | None] = []
+    messages: list[Outgoing] = []
+    for item in items:
+        if isinstance(item, Outgoing):
+            events.append(None)
+            messages.append(item)
+            continue
+        _check_known(item.name)
+        event = DomainEvent(
+            id=new_id(),
+            name=item.name,
+            tenant_id=item.tenant_id,
+            outlet_id=item.outlet_id,
+            payload=item.payload,
+            occurred_at=utcnow(),
+        )
+        events.append(event)
+        messages.append(
+            Outgoing(
+                tenant_id=item.tenant_id,
+                topic="event",
+                event=item.name,
+                outlet_id=item.outlet_id,
+                payload=event.envelope(),
+                dedupe_key=item.dedupe_key or f"event:{item.name}:{event.id}",
+            )
+        )
+    stored = await enqueue_all(uow, messages)
+    delivered = [e for e, row in zip(events, stored, strict=True) if e is not None and row]
+
+    async def deliver() -> None:
+        for event in delivered:
+            await bus.deliver(event)
+
+    if delivered:
+        uow.after_commit(deliver)

@@ -10,6 +10,8 @@ caller's transaction and delivered later by the worker, at least once.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +58,48 @@ async def enqueue(
             "created_at": now,
         },
     )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox message for `enqueue_all` (the arguments of `enqueue`)."""
+
+    tenant_id: str
+    topic: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    event: str = ""
+    outlet_id: str | None = None
+
+
+async def enqueue_all(uow: UnitOfWork, messages: Sequence[Outgoing]) -> list[str | None]:
+    """`enqueue` for several messages in ONE statement (a multi-row INSERT … ON CONFLICT DO
+    NOTHING): per message its new id, or None when its dedupe key was already taken."""
+    if not messages:
+        return []
+    now = utcnow()
+    rows = []
+    for message in messages:
+        if not message.topic or not message.dedupe_key:
+            raise ValueError("topic and dedupe_key are required")
+        rows.append(
+            {
+                "id": new_id(),
+                "tenant_id": message.tenant_id,
+                "outlet_id": message.outlet_id,
+                "topic": message.topic,
+                "event": message.event,
+                "dedupe_key": message.dedupe_key,
+                "payload": message.payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    stored = await repository.insert_outbox_messages(uow, rows)
+    ids = [str(row["id"]) for row in rows]
+    return [row_id if row_id in stored else None for row_id in ids]
 
 
 def retry_delay(failed_attempts: int, *, jitter: float | None = None) -> timedelta:

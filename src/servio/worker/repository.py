@@ -66,6 +66,17 @@ async def insert_outbox_message(uow: UnitOfWork, values: dict[str, Any]) -> str 
     return result.scalar_one_or_none()
 
 
+async def insert_outbox_messages(uow: UnitOfWork, rows: list[dict[str, Any]]) -> set[str]:
+    """`insert_outbox_message` for several rows in one statement; the ids inserted."""
+    stmt = (
+        _insert(uow, OutboxMessage)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return set((await uow.session.execute(stmt)).scalars())
+
+
 async def bury_exhausted_leases(uow: UnitOfWork, *, now: datetime, max_attempts: int) -> int:
     """Rows whose worker died mid-delivery on their last allowed attempt go to `dead`
     instead of being reclaimed forever (a message that crashes the worker every time)."""
