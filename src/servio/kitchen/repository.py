@@ -298,8 +298,8 @@ class PrepTimeRepository(TenantRepository[PrepTimeStat]):
     async def record_sample(
         self, outlet_id: str, menu_item_id: str, sample_secs: float, now: datetime
     ) -> None:
-        """Fold one sample into the average (`eta.update_ema`), atomically: the first sample
-        inserts the row, later ones update it in one statement."""
+        """Fold one sample into the average (`eta.update_ema`), atomically and in one
+        statement: the first sample inserts the row, later ones update it (upsert)."""
         sample = max(0.0, float(sample_secs))
         dialect = self.session.bind.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -314,21 +314,14 @@ class PrepTimeRepository(TenantRepository[PrepTimeStat]):
                 samples=1,
                 updated_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["outlet_id", "menu_item_id"])
-        )
-        if (await self.session.execute(stmt)).rowcount:  # type: ignore[attr-defined]
-            return
-        await self.session.execute(
-            update(PrepTimeStat)
-            .where(
-                self.scope(),
-                PrepTimeStat.outlet_id == outlet_id,
-                PrepTimeStat.menu_item_id == menu_item_id,
+            .on_conflict_do_update(
+                index_elements=["outlet_id", "menu_item_id"],
+                set_={
+                    "ema_secs": PrepTimeStat.ema_secs * (1.0 - eta.ALPHA) + eta.ALPHA * sample,
+                    "samples": PrepTimeStat.samples + 1,
+                    "updated_at": now,
+                },
+                where=self.scope(),
             )
-            .values(
-                ema_secs=PrepTimeStat.ema_secs * (1.0 - eta.ALPHA) + eta.ALPHA * sample,
-                samples=PrepTimeStat.samples + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
         )
+        await self.session.execute(stmt)

@@ -13,7 +13,6 @@ from redis.asyncio import Redis
 
 from servio.config import Settings
 from servio.kit.db import Database
-from servio.kit.migrate import current_revisions, head_revisions
 from servio.ops import repository
 from servio.ops.schemas import CheckRead, ReadinessRead
 from servio.worker.service import jobs_healthy
@@ -24,6 +23,8 @@ CHECK_TIMEOUT_SECS = 3.0
 @lru_cache(maxsize=4)
 def _heads(url: str) -> frozenset[str]:
     # The migration scripts cannot change under a running process: read them once.
+    from servio.kit.migrate import head_revisions
+
     return frozenset(head_revisions(url))
 
 
@@ -48,6 +49,10 @@ class _CheckFailed(Exception):
 
 
 async def readiness(db: Database, redis: Redis | None, settings: Settings) -> ReadinessRead:
+    # Alembic (with Mako and Pygments, ~7 MB RSS) loads on the first readiness probe, not
+    # when the app starts; imported before the timed checks so its one-off cost is no timeout.
+    from servio.kit.migrate import current_revisions
+
     checks: dict[str, CheckRead] = {}
 
     async def database() -> str:

@@ -15,16 +15,22 @@ it should carry a transliterated kitchen name.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
-
-from escpos.printer import Dummy
+from typing import TYPE_CHECKING, Final
 
 from servio.printing.kot import KotTicket, check_width, item_lines, ruler, sorted_items, wrap
+
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
 
 CUT: Final = b"\x1dV"  # GS V: cut (python-escpos feeds first, then GS V 0 or 1)
 
 
 def _printer() -> Dummy:
+    # Imported here: `escpos.printer` pulls in every printer backend (cups, serial, USB,
+    # barcode, qrcode, PyYAML capabilities), ~10 MB RSS an API process without a printer
+    # never needs.
+    from escpos.printer import Dummy
+
     printer = Dummy()
     printer.hw("INIT")  # ESC @: forget any state a previous job left behind
     return printer
