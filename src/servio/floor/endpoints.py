@@ -136,7 +136,7 @@ def _register(kind: str) -> None:
     async def get_point(
         point_id: PointId, uow: Uow, settings: AppSettings, actor: Reader, response: Response
     ) -> ServicePointRead:
-        point = await service.get_point(uow, actor.tenant_id, point_id, kind=kind)
+        point = await service.get_point(uow, actor, point_id, kind=kind)
         response.headers.update(etag(point.version))
         return service.to_read(settings, point)
 
@@ -227,7 +227,7 @@ def _register_image(kind: str, plural: str, image_format: ImageFormat, media_typ
         actor: Reader,
         scale: Annotated[int, Query(ge=1, le=40, description="Pixels per QR module.")] = 8,
     ) -> Response:
-        point = await service.get_point(uow, actor.tenant_id, point_id, kind=kind)
+        point = await service.get_point(uow, actor, point_id, kind=kind)
         image = render_qr(qr_url(settings, point), image_format, scale=scale, title=point.label)
         return Response(
             image,

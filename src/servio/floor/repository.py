@@ -33,9 +33,14 @@ class ServicePointRepository(TenantRepository[ServicePoint]):
     model = ServicePoint
     not_found_label = "service point"
 
-    async def get_live(self, point_id: str, *, kind: str | None = None) -> ServicePoint | None:
-        """An active (not deleted) point of this tenant, of `kind` when given."""
+    async def get_live(
+        self, point_id: str, *, kind: str | None = None, outlet_id: str | None = None
+    ) -> ServicePoint | None:
+        """An active (not deleted) point of this tenant, of `kind` and at `outlet_id` when
+        given: staff reach only the points of the outlet they act for."""
         stmt = self.select().where(ServicePoint.id == point_id, ServicePoint.is_active.is_(True))
+        if outlet_id is not None:
+            stmt = stmt.where(ServicePoint.outlet_id == outlet_id)
         if kind is not None:
             stmt = stmt.where(ServicePoint.kind == kind)
         point: ServicePoint | None = (await self.session.execute(stmt)).scalar_one_or_none()
@@ -89,6 +94,7 @@ class ServicePointRepository(TenantRepository[ServicePoint]):
         values: dict[str, Any],
         *,
         kind: str | None = None,
+        outlet_id: str | None = None,
         expected_version: int | None = None,
         expected_state: str | None = None,
     ) -> ServicePoint | None:
@@ -104,6 +110,8 @@ class ServicePointRepository(TenantRepository[ServicePoint]):
         )
         if kind is not None:
             stmt = stmt.where(ServicePoint.kind == kind)
+        if outlet_id is not None:
+            stmt = stmt.where(ServicePoint.outlet_id == outlet_id)
         if expected_version is not None:
             stmt = stmt.where(ServicePoint.version == expected_version)
         if expected_state is not None:

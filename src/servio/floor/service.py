@@ -86,8 +86,13 @@ def _repo(uow: UnitOfWork, tenant_id: str) -> ServicePointRepository:
     return ServicePointRepository(uow.session, tenant_id)
 
 
-async def get_point(uow: UnitOfWork, tenant_id: str, point_id: str, *, kind: str) -> ServicePoint:
-    point = await _repo(uow, tenant_id).get_live(point_id, kind=kind)
+async def get_point(
+    uow: UnitOfWork, actor: StaffActor, point_id: str, *, kind: str
+) -> ServicePoint:
+    """A live point of the outlet the staff member acts for; another outlet's is not found."""
+    point = await _repo(uow, actor.tenant_id).get_live(
+        point_id, kind=kind, outlet_id=acting_outlet(actor)
+    )
     if point is None:
         raise NotFound(kind)
     return point
@@ -175,7 +180,7 @@ async def update_point(
     layout = patch.layout_changes()
     if layout and not actor.can("tables.write"):
         raise missing_permission("tables.write")
-    point = await get_point(uow, actor.tenant_id, point_id, kind=kind)
+    point = await get_point(uow, actor, point_id, kind=kind)
     if expected_version is not None and expected_version != point.version:
         raise PointVersionMismatch(point.version)
     previous_state = point.state
@@ -195,7 +200,7 @@ async def update_point(
     except IntegrityError:
         raise LabelTaken(kind, [str(values.get("label", ""))]) from None
     if updated is None:  # changed between our read and our write
-        current = await get_point(uow, actor.tenant_id, point_id, kind=kind)
+        current = await get_point(uow, actor, point_id, kind=kind)
         raise PointVersionMismatch(current.version)
     await audit.record(
         uow,
@@ -260,7 +265,9 @@ async def _announce_state_change(
 async def delete_point(uow: UnitOfWork, actor: StaffActor, point_id: str, *, kind: str) -> None:
     """Soft delete: the row (and its order history) stays, its QR token stops working and
     its label becomes free (re-creating the label brings the point back)."""
-    deleted = await _repo(uow, actor.tenant_id).update_if(point_id, {"is_active": False}, kind=kind)
+    deleted = await _repo(uow, actor.tenant_id).update_if(
+        point_id, {"is_active": False}, kind=kind, outlet_id=acting_outlet(actor)
+    )
     if deleted is None:
         raise NotFound(kind)
     await audit.record(
@@ -278,7 +285,7 @@ async def rotate_qr(
     uow: UnitOfWork, actor: StaffActor, point_id: str, *, kind: str
 ) -> ServicePoint:
     """Bump the QR version: every printed copy of the old code is dead from the commit on."""
-    point = await get_point(uow, actor.tenant_id, point_id, kind=kind)
+    point = await get_point(uow, actor, point_id, kind=kind)
     # Read before the UPDATE: RETURNING refreshes this same identity-mapped object.
     old_version, row_version = point.qr_version, point.version
     rotated = await _repo(uow, actor.tenant_id).update_if(
