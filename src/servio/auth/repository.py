@@ -69,6 +69,21 @@ class CredentialRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Spend TOTP time step `step` for this user; False when it (or a later one) was
+        already used, so one code cannot log in twice, even by two requests at once."""
+        stmt = (
+            update(StaffUser)
+            .where(
+                StaffUser.id == user_id,
+                or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .returning(StaffUser.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
     # --- refresh tokens ---
 
     async def rotate_refresh_token(

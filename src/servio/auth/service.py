@@ -8,6 +8,7 @@ routes return instead of raising so the trace commits.
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -264,7 +265,8 @@ async def login_with_password(
     if user.totp_secret:
         if not otp:
             raise exc.otp_required()
-        if not pyotp.TOTP(user.totp_secret).verify(otp.strip(), for_time=utcnow(), valid_window=1):
+        step = matching_totp_step(user.totp_secret, otp.strip(), utcnow())
+        if step is None or not await CredentialRepository(uow.session).use_totp_step(user.id, step):
             await _record_failed_login(uow, user, "wrong_otp")
             raise exc.otp_invalid()
     if needs_rehash(user.password_hash):
@@ -273,6 +275,16 @@ async def login_with_password(
     return await start_session(
         uow, user, kind=kind, outlet_id=outlet_id, ip=ip, user_agent=user_agent, settings=settings
     )
+
+
+def matching_totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (±1 for clock skew) whose code is `code`, else None."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for offset in (0, -1, 1):
+        if hmac.compare_digest(totp.at(now, counter_offset=offset), code):
+            return current + offset
+    return None
 
 
 async def refresh_tokens(
