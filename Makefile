@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint fmt typecheck migrate demo bench bench-full wrk install install-dev browsers pdf-libs clean
+.PHONY: run test lint fmt typecheck migrate demo bench bench-full soak wrk install install-dev browsers pdf-libs clean
 
 $(BIN)/servio: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,14 @@ bench: install-dev wrk
 
 bench-full: install-dev wrk
 	$(BIN)/python -m bench run --full
+
+## Reliability and security at full size (docs/reliability.md): the tests under tests/reliability
+## and tests/security with the issue's repeat counts, then the figures they measured into the doc.
+SOAK_FIGURES := .soak-figures.jsonl
+soak: install-dev browsers pdf-libs
+	rm -f $(SOAK_FIGURES)
+	SERVIO_SOAK=1 SERVIO_FIGURES_FILE=$(CURDIR)/$(SOAK_FIGURES) $(BIN)/pytest tests/reliability tests/security -q; \
+		status=$$?; $(BIN)/python scripts/reliability_report.py $(SOAK_FIGURES) docs/reliability.md; exit $$status
 
 ## wrk (Debian package) for the closed-loop figures; without it the harness falls back to
 ## its Python generator and says so in the results.
