@@ -71,8 +71,8 @@ from servio.platform.service import get_effective_settings
 from servio.realtime.messages import ITEM_STATUS, ORDER_STATUS, TICKET_NEW, TICKET_UPDATED
 from servio.realtime.publish import publish_after_commit
 from servio.realtime.pubsub import PubSub, kds_channel
-from servio.worker.dispatch import PendingEvent, emit
-from servio.worker.outbox import Outgoing, enqueue
+from servio.worker.dispatch import PendingEvent, emit, emit_all
+from servio.worker.outbox import Outgoing
 
 KitchenActor = StaffActor | DeviceActor
 
@@ -341,29 +341,7 @@ async def create_tickets(uow: UnitOfWork, pubsub: PubSub | None, order: Order) -
             created.append(ticket.id)
     for ticket_id in created:
         view = await _view(uow, order.tenant_id, order.outlet_id, ticket_id)
-        await emit(
-            uow,
-            EventName.KITCHEN_TICKET_CREATED,
-            tenant_id=order.tenant_id,
-            outlet_id=order.outlet_id,
-            payload={
-                "ticket_id": view.id,
-                "order_id": order.id,
-                "station": view.station,
-                "ticket_no": view.ticket_no,
-                "table": view.table,
-                "item_count": sum(item.qty for item in view.items),
-            },
-            dedupe_key=f"kitchen.ticket_created:{view.id}",
-        )
-        await enqueue(
-            uow,
-            tenant_id=order.tenant_id,
-            outlet_id=order.outlet_id,
-            topic=KOT_PRINT_TOPIC,
-            payload={"ticket_id": view.id},
-            dedupe_key=f"kot.print:{view.id}",
-        )
+        await emit_all(uow, _ticket_outbox(order, view))
         publish_to_kds(
             uow,
             pubsub,
@@ -421,32 +399,35 @@ def new_tickets_out(
             ticket.created_at,
         )
         views.append(view)
-        out.append(
-            PendingEvent(
-                EventName.KITCHEN_TICKET_CREATED,
-                tenant_id=order.tenant_id,
-                outlet_id=order.outlet_id,
-                payload={
-                    "ticket_id": view.id,
-                    "order_id": order.id,
-                    "station": view.station,
-                    "ticket_no": view.ticket_no,
-                    "table": view.table,
-                    "item_count": sum(item.qty for item in view.items),
-                },
-                dedupe_key=f"kitchen.ticket_created:{view.id}",
-            )
-        )
-        out.append(
-            Outgoing(
-                tenant_id=order.tenant_id,
-                outlet_id=order.outlet_id,
-                topic=KOT_PRINT_TOPIC,
-                payload={"ticket_id": view.id},
-                dedupe_key=f"kot.print:{view.id}",
-            )
-        )
+        out += _ticket_outbox(order, view)
     return views, out
+
+
+def _ticket_outbox(order: Order, view: KdsTicket) -> list[PendingEvent | Outgoing]:
+    """What a new ticket writes to the outbox: `kitchen.ticket_created` and its KOT print job."""
+    return [
+        PendingEvent(
+            EventName.KITCHEN_TICKET_CREATED,
+            tenant_id=order.tenant_id,
+            outlet_id=order.outlet_id,
+            payload={
+                "ticket_id": view.id,
+                "order_id": order.id,
+                "station": view.station,
+                "ticket_no": view.ticket_no,
+                "table": view.table,
+                "item_count": sum(item.qty for item in view.items),
+            },
+            dedupe_key=f"kitchen.ticket_created:{view.id}",
+        ),
+        Outgoing(
+            tenant_id=order.tenant_id,
+            outlet_id=order.outlet_id,
+            topic=KOT_PRINT_TOPIC,
+            payload={"ticket_id": view.id},
+            dedupe_key=f"kot.print:{view.id}",
+        ),
+    ]
 
 
 def publish_new_tickets(

@@ -488,15 +488,7 @@ async def _fire_acked_at_once(
     )
     await emit_all(uow, [placed, *ticket_out, order_fired])
     kitchen.publish_new_tickets(uow, pubsub, order.outlet_id, views)
-    to_table(uow, pubsub, order, ORDER_FIRED, fired)
-    to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
-    to_staff(
-        uow,
-        pubsub,
-        order.outlet_id,
-        ORDER_FIRED,
-        {**fired, "session_id": order.session_id, "service_point_id": order.service_point_id},
-    )
+    _publish_fired(uow, pubsub, order, fired)
     return order
 
 
@@ -518,10 +510,10 @@ def _fire_request(
 # --- firing outcomes ------------------------------------------------------------------------
 
 
-async def _announce_fired(uow: UnitOfWork, pubsub: PubSub | None, order: Order) -> None:
-    # The built-in kitchen's stations get their tickets (KDS, KOT print job, `ticket_new`).
-    await kitchen.create_tickets(uow, pubsub, order)
-    fired = {"order_id": order.id, "ticket_no": order.ticket_no}
+def _publish_fired(
+    uow: UnitOfWork, pubsub: PubSub | None, order: Order, fired: dict[str, Any]
+) -> None:
+    """After commit: the table hears `order_fired` and its new status, the staff grid too."""
     to_table(uow, pubsub, order, ORDER_FIRED, fired)
     to_table(uow, pubsub, order, ORDER_STATUS, status_message(order))
     to_staff(
@@ -531,6 +523,13 @@ async def _announce_fired(uow: UnitOfWork, pubsub: PubSub | None, order: Order) 
         ORDER_FIRED,
         {**fired, "session_id": order.session_id, "service_point_id": order.service_point_id},
     )
+
+
+async def _announce_fired(uow: UnitOfWork, pubsub: PubSub | None, order: Order) -> None:
+    # The built-in kitchen's stations get their tickets (KDS, KOT print job, `ticket_new`).
+    await kitchen.create_tickets(uow, pubsub, order)
+    fired = {"order_id": order.id, "ticket_no": order.ticket_no}
+    _publish_fired(uow, pubsub, order, fired)
     await emit(
         uow,
         EventName.ORDER_FIRED,
