@@ -4,7 +4,8 @@ the orders really stored in the database."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import httpx
 from sqlalchemy import bindparam, text
@@ -41,6 +42,21 @@ def requests_counted(base_url: str, routes: Sequence[tuple[str, str]]) -> float:
     """`http_requests_total` summed over (method, route template) pairs, every status."""
     samples = scrape(base_url)
     return sum(counter(samples, "http_requests_total", method=m, route=r) for m, r in routes)
+
+
+def settled(read: Callable[[], float], interval: float = 0.1, limit: float = 5.0) -> float:
+    """`read()` once it stops moving: requests still in flight when a load generator stops
+    (wrk's last one per connection) are counted a moment later, and must not land in the
+    next round's delta."""
+    value = read()
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        time.sleep(interval)
+        again = read()
+        if again == value:
+            break
+        value = again
+    return value
 
 
 def orders_created(base_url: str) -> float:
