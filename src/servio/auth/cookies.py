@@ -13,12 +13,18 @@ from servio.config import Settings
 
 SECURE_SESSION_COOKIE = "__Host-servio_session"
 DEV_SESSION_COOKIE = "servio_session"
+SECURE_CSRF_COOKIE = "__Host-servio_csrf"
 CSRF_COOKIE = "servio_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
 def session_cookie_name(settings: Settings) -> str:
     return SECURE_SESSION_COOKIE if settings.session_cookie_secure else DEV_SESSION_COOKIE
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    """`__Host-` over HTTPS too: a sibling subdomain cannot plant or shadow it."""
+    return SECURE_CSRF_COOKIE if settings.session_cookie_secure else CSRF_COOKIE
 
 
 def set_session_cookies(response: Response, issued: IssuedTokens, settings: Settings) -> None:
@@ -35,7 +41,7 @@ def set_session_cookies(response: Response, issued: IssuedTokens, settings: Sett
         samesite="lax",
     )
     response.set_cookie(
-        CSRF_COOKIE,
+        csrf_cookie_name(settings),
         csrf_token_for(settings, issued.session_id),
         max_age=max_age,
         path="/",
@@ -50,4 +56,4 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         session_cookie_name(settings), path="/", secure=secure, httponly=True, samesite="lax"
     )
-    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
+    response.delete_cookie(csrf_cookie_name(settings), path="/", secure=secure, samesite="lax")

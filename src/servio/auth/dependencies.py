@@ -26,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servio.auth import exceptions as exc
 from servio.auth.actors import DeviceActor, GuestActor, ProviderActor, StaffActor
-from servio.auth.cookies import CSRF_COOKIE, CSRF_HEADER, session_cookie_name
+from servio.auth.cookies import CSRF_HEADER, csrf_cookie_name, session_cookie_name
 from servio.auth.permissions import is_permission
 from servio.auth.service import authenticate_provider, authenticate_staff
 from servio.auth.tokens import (
@@ -89,7 +89,7 @@ def _require_token(credentials: Credentials) -> str:
 def _check_csrf(request: Request, settings: Settings, session_id: str) -> None:
     expected = csrf_token_for(settings, session_id)
     header = request.headers.get(CSRF_HEADER, "")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = request.cookies.get(csrf_cookie_name(settings), "")
     if not (hmac.compare_digest(header, expected) and hmac.compare_digest(cookie, expected)):
         raise Forbidden("missing or wrong CSRF token", code="CSRF_FAILED")
 

@@ -21,6 +21,9 @@ from servio.ops.schemas import (
     TimeSkewRead,
 )
 
+# 9999-12-31T23:59:59.999Z: larger client clocks are invalid, not an integer overflow.
+MAX_EPOCH_MS = 253_402_300_799_999
+
 router = make_router(tags=["ops"])
 
 
@@ -83,7 +86,10 @@ async def ready(request: Request) -> ReadinessRead:
 )
 async def time_skew(
     client_ts: float | None = Query(
-        default=None, ge=0, description="the caller's clock, Unix epoch milliseconds"
+        default=None,
+        ge=0,
+        le=MAX_EPOCH_MS,
+        description="the caller's clock, Unix epoch milliseconds (up to the year 9999)",
     ),
 ) -> TimeSkewRead:
     return service.time_skew(client_ts)

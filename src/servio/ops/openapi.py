@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from servio.auth.dependencies import public
+from servio.kit.errors import problem_responses
 from servio.kit.policy import route_policies
 from servio.kit.routing import make_router
 
@@ -65,6 +66,17 @@ def _needs_credentials(route: APIRoute) -> bool:
     return bool(policies) and all(policy.kind != "public" for policy in policies)
 
 
+def _document_framework_errors(paths: dict[str, Any]) -> None:
+    """Errors every operation of a kind can answer before its handler runs: a request body
+    that is not parsable JSON is `400 BAD_REQUEST` (the body's schema covers the rest)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                if "400" not in responses:
+                    responses["400"] = problem_responses((400, "BAD_REQUEST"))[400]
+
+
 def enrich_openapi(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -87,6 +99,7 @@ def enrich_openapi(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
             "description": "staff access, device, provider or guest member token",
         }
     paths = schema.get("paths", {})
+    _document_framework_errors(paths)
     for route in routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import Form, Request
 
 from servio.auth.actors import StaffActor
-from servio.auth.cookies import CSRF_COOKIE, session_cookie_name
+from servio.auth.cookies import csrf_cookie_name, session_cookie_name
 from servio.auth.dependencies import app_settings, staff_from_token
 from servio.auth.service import StaffProfile, staff_profile
 from servio.auth.tokens import csrf_token_for, decode_access_token
@@ -53,7 +53,7 @@ async def require_staff_form(request: Request, csrf_token: str = Form("")) -> St
         raise Unauthorized("sign in first")
     claims = decode_access_token(settings, token)
     expected = csrf_token_for(settings, claims.session_id)
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = request.cookies.get(csrf_cookie_name(settings), "")
     if not (hmac.compare_digest(csrf_token, expected) and hmac.compare_digest(cookie, expected)):
         raise Forbidden(
             "the form's security token is missing or wrong; reload the page", code="CSRF_FAILED"

@@ -2,7 +2,8 @@
 (function () {
   "use strict";
 
-  var CSRF_COOKIE = "servio_csrf";
+  /* `__Host-servio_csrf` over HTTPS, `servio_csrf` in local development. */
+  var CSRF_COOKIES = ["__Host-servio_csrf", "servio_csrf"];
   var CSRF_HEADER = "X-CSRF-Token";
 
   function readCookie(name) {
@@ -16,7 +17,7 @@
 
   /* Double-submit CSRF: the readable cookie goes back as a header on unsafe requests. */
   function csrfToken() {
-    return readCookie(CSRF_COOKIE);
+    return readCookie(CSRF_COOKIES[0]) || readCookie(CSRF_COOKIES[1]);
   }
 
   function request(url, options) {
