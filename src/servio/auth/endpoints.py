@@ -128,7 +128,7 @@ async def refresh(
     status_code=204,
     response_class=Response,
     summary="End this login (its access and refresh tokens stop working)",
-    responses=problem_responses((401, "UNAUTHORIZED")),
+    responses=problem_responses((401, "UNAUTHORIZED"), (403, "OUTLET_NOT_GRANTED")),
 )
 async def logout(
     request: Request,
@@ -226,7 +226,10 @@ async def me(
     response_model=StaffRead,
     summary="Deactivate a staff member and end all of their logins",
     responses=problem_responses(
-        (403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CANNOT_DEACTIVATE_SELF")
+        (401, "UNAUTHORIZED"),
+        (403, "FORBIDDEN"),
+        (404, "NOT_FOUND"),
+        (409, "CANNOT_DEACTIVATE_SELF"),
     ),
 )
 async def deactivate(

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -159,6 +160,11 @@ def validation_problem(exc: RequestValidationError) -> ProblemError:
     )
 
 
+# PostgreSQL refuses a NUL character in text (22021) and in JSONB (22P05); SQLite stores it.
+# Such input is the client's error (422), whichever column it was headed for.
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
@@ -185,8 +191,18 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return render_problem(request, problem)
 
+    async def on_db_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DBAPIError)
+        if getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_SQLSTATES:
+            problem = ProblemError(
+                422, "INVALID_TEXT", "text must not contain NUL (\\u0000) characters"
+            )
+            return render_problem(request, problem)
+        raise exc  # any other database error is a crash: logged, answered by `on_crash`
+
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(DBAPIError, on_db_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
 

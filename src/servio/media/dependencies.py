@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -84,6 +85,8 @@ async def read_upload(request: Request) -> UploadForm:
         raise upload_too_large() from None
     except MultiPartException as exc:
         raise _invalid(f"malformed multipart body: {exc.message}", "file") from None
+    except MultipartParseError:  # Starlette lets the parser's own syntax errors through
+        raise _invalid("malformed multipart body", "file") from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

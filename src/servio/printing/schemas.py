@@ -28,8 +28,10 @@ def _clean(value: str) -> str:
     return value
 
 
-def _station(value: str) -> str:
-    return value.strip().lower()
+def _station(value: object) -> object:
+    """Runs before validation, so `value` may be any JSON value: only a string is
+    normalised; anything else is left for the type check to reject (422)."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 class PrinterCreate(BaseModel):
@@ -67,9 +69,7 @@ class PrinterUpdate(BaseModel):
     is_active: bool | None = None
 
     _name = field_validator("name")(lambda v: None if v is None else _clean(v))
-    _station_lower = field_validator("station", mode="before")(
-        lambda v: v if v is None else _station(v)
-    )
+    _station_lower = field_validator("station", mode="before")(_station)
 
 
 class PrinterRead(BaseModel):

@@ -107,7 +107,10 @@ def _read(progress: service.Progress) -> OnboardingRead:
     "`outlets.manage`), otherwise the caller's current outlet.",
     status_code=201,
     response_model=OnboardingRead,
-    responses=problem_responses(*_AUTH, (404, "NOT_FOUND"), (422, "OUTLET_REQUIRED")),
+    responses={
+        200: {"model": OnboardingRead, "description": "The outlet's unfinished session"},
+        **problem_responses(*_AUTH, (404, "NOT_FOUND"), (422, "OUTLET_REQUIRED")),
+    },
 )
 async def start_onboarding(
     actor: Writer, uow: Uow, response: Response, body: OnboardingStart | None = None
