@@ -216,8 +216,7 @@ async def send_cart(client: httpx.AsyncClient, table: Table) -> str:
     return str(body["order_id"])
 
 
-@pytest.fixture
-def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
+def firing_worker(db: Database, settings: Settings, app: FastAPI, worker_id: str) -> Worker:
     """A worker that runs only the firing poller (`run_once(schedules=False)`)."""
     registry = PollerRegistry()
     registry.register("ordering.firing")(tasks.fire_due)
@@ -225,11 +224,16 @@ def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
         db,
         settings,
         pubsub=app.state.pubsub,
-        worker_id="firing-test",
+        worker_id=worker_id,
         handler_registry=HandlerRegistry(),
         schedule_registry=ScheduleRegistry(),
         poller_registry=registry,
     )
+
+
+@pytest.fixture
+def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
+    return firing_worker(db, settings, app, "firing-test")
 
 
 @pytest.fixture

@@ -41,14 +41,12 @@ from servio.kit.db import Database
 from servio.ordering import firing as fire
 from servio.ordering import pos_http, tasks
 from servio.ordering.pos_http import HttpPos
-from servio.worker.handlers import HandlerRegistry
-from servio.worker.pollers import PollerRegistry
 from servio.worker.runner import Worker
-from servio.worker.scheduler import ScheduleRegistry
 from tests.guest.conftest import build_bistro
 from tests.ordering.conftest import (
     Table,
     events_named,
+    firing_worker,
     firings_of,
     open_table,
     orders_of,
@@ -130,18 +128,7 @@ async def table(db: Database, settings: Settings) -> Table:
 
 @pytest.fixture
 def worker(db: Database, settings: Settings, app: FastAPI) -> Worker:
-    """A worker that runs only the firing poller (as in tests/ordering)."""
-    registry = PollerRegistry()
-    registry.register("ordering.firing")(tasks.fire_due)
-    return Worker(
-        db,
-        settings,
-        pubsub=app.state.pubsub,
-        worker_id="pos-outage-test",
-        handler_registry=HandlerRegistry(),
-        schedule_registry=ScheduleRegistry(),
-        poller_registry=registry,
-    )
+    return firing_worker(db, settings, app, "pos-outage-test")
 
 
 @pytest.fixture(autouse=True)
