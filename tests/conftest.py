@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
+from servio.auth import passwords
 from servio.config import Settings
 from servio.kit import clock as clock_module
 from servio.kit.clock import FrozenClock
@@ -33,6 +35,12 @@ from servio.main import create_app
 # fails pure tests at random. Correctness, not speed, is what unit tests check here.
 hypothesis_settings.register_profile("servio", deadline=None)
 hypothesis_settings.load_profile("servio")
+
+# argon2 at production cost (64 MiB, 3 passes: ~0.1 s a hash here) for every staff member,
+# PIN and login of the suite is minutes of CPU that test nothing about hashing; the suite
+# hashes with the same algorithm at the lowest cost. tests/auth checks the production cost.
+PRODUCTION_HASHER = passwords._hasher
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PG_URL = os.environ.get("SERVIO_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("SERVIO_TEST_REDIS_URL", "")

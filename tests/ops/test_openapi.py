@@ -61,3 +61,20 @@ async def test_routes_document_their_error_codes_and_credentials(
     for path in ops_paths:
         for method, operation in doc["paths"][path].items():
             assert operation.get("summary"), f"{method.upper()} {path} lacks a summary"
+
+
+async def test_idempotency_key_is_documented_as_required_where_it_is(
+    client: httpx.AsyncClient,
+) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    keyed = {
+        (method.upper(), path): parameter
+        for path, operations in doc["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+    }
+    assert {("POST", "/orders"), ("POST", "/api/v1/invoices/{invoice_id}/payments")} <= set(keyed)
+    for parameter in keyed.values():
+        assert parameter["required"] is True
+        assert parameter["schema"]["maxLength"] == 128

@@ -2,10 +2,12 @@
 
 A guest orders, staff bill the table, a cashier tries card payments whose reference and
 extra fields look like card numbers (refused) and then pays with a terminal token, and
-forged Stripe and Razorpay webhooks arrive carrying card numbers. Afterwards the Luhn
-scanner (`tests.security.luhn`) reads every row of every table (outbox payloads, the
-idempotency store, audit log and notification deliveries included), every log record and
-everything written to stdout/stderr: 0 card numbers.
+forged Stripe and Razorpay webhooks arrive carrying card numbers. The owner has a webhook
+endpoint (a local HTTP receiver) subscribed to the order, invoice and payment events, and
+the worker delivers them. Afterwards the Luhn scanner (`tests.security.luhn`) reads every
+row of every table (outbox payloads, the idempotency store, audit log and notification
+deliveries included), every log record, everything written to stdout/stderr and every
+webhook request as the receiver got it (headers and body): 0 card numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from servio.kit.db import Base
+from tests.notifications.delivery_helpers import notify_worker
+from tests.notifications.http_receiver import http_receiver
 from tests.security.conftest import LiveApp
 from tests.security.luhn import card_numbers, luhn_ok, scan
 from tests.soak import record
@@ -103,10 +107,72 @@ def dump(live: LiveApp) -> list[tuple[str, str]]:
     return live.run(read)
 
 
+# The events of the flow below an integrator would subscribe to.
+HOOKED_EVENTS = (
+    "order.placed",
+    "invoice.issued",
+    "payment.recorded",
+    "payment.failed",
+    "payment.verified",
+    "gateway.event_received",
+)
+
+
+def subscribe(live: LiveApp, staff: dict[str, str], url: str) -> None:
+    """A webhook endpoint at `url` and a rule per hooked event, through the admin API."""
+    endpoint = live.request(
+        "POST", "/api/v1/webhooks/endpoints", json={"name": "Books", "url": url}, headers=staff
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    for event in HOOKED_EVENTS:
+        rule = live.request(
+            "POST",
+            "/api/v1/alerts/rules",
+            json={"event": event, "channel": "webhook", "target": endpoint.json()["id"]},
+            headers=staff,
+        )
+        assert rule.status_code == 201, rule.text
+
+
+def deliver_everything(live: LiveApp) -> None:
+    """Run the notification worker until the outbox has nothing due."""
+
+    async def drain() -> None:
+        worker = notify_worker(live.db, live.settings)
+        for _ in range(10):
+            if (await worker.run_once()).claimed == 0:
+                return
+
+    live.run(drain)
+
+
 def test_no_card_number_is_stored_logged_or_sent(
     live: LiveApp, logs: Collected, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    with http_receiver() as receiver:
+        run_the_flow(live, receiver.url)
+        deliver_everything(live)
+        hits = list(receiver.hits)
+    delivered = {hit.json()["event"] for hit in hits if hit.answered == 200}
+    assert {"order.placed", "invoice.issued", "payment.recorded"} <= delivered, delivered
+
+    captured = capfd.readouterr()
+    sources = [
+        *dump(live),
+        *(("log", line) for line in logs.lines),
+        ("stdout", captured.out),
+        ("stderr", captured.err),
+        *((f"webhook {hit.path}", f"{hit.headers} {hit.body.decode()}") for hit in hits),
+    ]
+    findings = scan(sources)
+    record("S8", live.backend, sources=len(sources), webhooks=len(hits), card_numbers=len(findings))
+    assert len(sources) > 50  # the run wrote rows and logs to look at
+    assert findings == []
+
+
+def run_the_flow(live: LiveApp, hook_url: str) -> None:
     bistro, staff = live.bistro, live.fresh_owner_headers()
+    subscribe(live, staff, f"{hook_url}/servio")
     cart = live.request(
         "PUT",
         f"/session/{live.session_id}/cart",
@@ -160,15 +226,3 @@ def test_no_card_number_is_stored_logged_or_sent(
                 headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"},
             )
             assert 400 <= reply.status_code < 500, reply.text
-
-    captured = capfd.readouterr()
-    sources = [
-        *dump(live),
-        *(("log", line) for line in logs.lines),
-        ("stdout", captured.out),
-        ("stderr", captured.err),
-    ]
-    findings = scan(sources)
-    record("S8", live.backend, sources=len(sources), card_numbers=len(findings))
-    assert len(sources) > 50  # the run wrote rows and logs to look at
-    assert findings == []

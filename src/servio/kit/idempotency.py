@@ -68,7 +68,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 128
 # UUIDs, hex and base64url (optionally padded) all fit this alphabet.
-_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+KEY_REGEX = r"[A-Za-z0-9_-]+={0,2}"
+_KEY_PATTERN = re.compile(KEY_REGEX)
 # Headers kept with a stored reply; everything else is recomputed on replay.
 STORED_HEADERS = ("content-type", "location")
 # Never stored: a retry later may well succeed.

@@ -16,8 +16,10 @@ from starlette.responses import HTMLResponse
 
 from servio.auth.dependencies import public
 from servio.kit.errors import problem_responses
+from servio.kit.idempotency import IDEMPOTENCY_HEADER, KEY_REGEX, MAX_KEY_LENGTH
 from servio.kit.policy import route_policies
 from servio.kit.routing import make_router
+from servio.ops.maintenance import is_exempt
 
 # Swagger UI and ReDoc bundles shipped inside the fastapi-offline wheel, served by us.
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
@@ -77,6 +79,38 @@ def _document_framework_errors(paths: dict[str, Any]) -> None:
                     responses["400"] = problem_responses((400, "BAD_REQUEST"))[400]
 
 
+def _document_maintenance(paths: dict[str, Any]) -> None:
+    """Every operation outside `MAINTENANCE_EXEMPT` answers `503 MAINTENANCE` (with
+    Retry-After) during platform maintenance or its tenant's maintenance window."""
+    for path, operations in paths.items():
+        if is_exempt(path):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                responses = operation.setdefault("responses", {})
+                if "503" not in responses:
+                    responses["503"] = problem_responses((503, "MAINTENANCE"))[503]
+
+
+def _document_idempotency_keys(paths: dict[str, Any]) -> None:
+    """The `Idempotency-Key` header is optional to FastAPI only so that a missing key is our
+    `400 IDEMPOTENCY_KEY_REQUIRED`, not a generic 422; to clients it is required."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_HEADER:
+                    parameter["required"] = True
+                    parameter["schema"] = {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_KEY_LENGTH,
+                        "pattern": f"^{KEY_REGEX}$",
+                        "title": IDEMPOTENCY_HEADER,
+                    }
+
+
 def enrich_openapi(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -100,6 +134,8 @@ def enrich_openapi(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
         }
     paths = schema.get("paths", {})
     _document_framework_errors(paths)
+    _document_idempotency_keys(paths)
+    _document_maintenance(paths)
     for route in routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
