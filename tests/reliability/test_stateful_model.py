@@ -23,7 +23,9 @@ The model keeps only what the replies acknowledged. After every step it checks:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import time
 import uuid
 from collections import defaultdict
@@ -50,11 +52,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servio.config import Settings
 from servio.kit.db import Database
 from servio.main import create_app
-from servio.models import KitchenTicket, Payment, Refund
+from servio.models import KitchenTicket, Payment, Refund, StaffUser
 from servio.models.invoice import Invoice
 from servio.models.order import Order
 from servio.ordering.state import ORDER_TRANSITIONS
 from tests.billing.invoice_world import MANAGER_PIN, World, build_world
+from tests.fixtures.auth import staff_headers
 from tests.ordering.conftest import Table, open_table, put_cart, set_session
 from tests.soak import record, size
 
@@ -622,9 +625,33 @@ class Shift(RuleBasedStateMachine):
             ) == ("open", d.opening_float, d.sales, d.refunds, d.cash_in, d.cash_out, d.expected)
 
 
+def _claims(headers: dict[str, str]) -> dict[str, Any]:
+    """The (unverified) claims of a Bearer access token."""
+    payload = headers["Authorization"].split()[1].split(".")[1]
+    padded = payload + "=" * (-len(payload) % 4)
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+    return claims
+
+
+async def _long_lived_staff_tokens(harness: Harness) -> None:
+    """Reissue the world's staff tokens to outlive a soak (access tokens last 15 minutes;
+    the model's actors are long-lived tills, not what it tests)."""
+    w = harness.w
+    lasting = harness.settings.model_copy(update={"access_token_ttl_minutes": 24 * 60})
+    for headers in (w.till.cashier, w.till.waiter, w.till.kitchen, w.manager, w.finance):
+        async with harness.database.unit_of_work(tenant_id=w.tenant_id) as uow:
+            user = await uow.session.get(StaffUser, _claims(headers)["sub"])
+        assert user is not None
+        headers.update(
+            await staff_headers(harness.database, user, outlet_id=w.outlet_id, settings=lasting)
+        )
+        assert _claims(headers)["exp"] - time.time() > 23 * 3600
+
+
 async def _setup(harness: Harness) -> None:
     await harness.start()
     harness.world = await build_world(harness.database, harness.settings)
+    await _long_lived_staff_tokens(harness)
     # Each run opens its own table session at T4; the world's own one makes way.
     await set_session(harness.database, harness.w.table, state="closed", live_point_id=None)
     reply = await harness.http.post(
