@@ -77,6 +77,11 @@ class LiveApp:
 
         return self.portal.call(issue)
 
+    def fresh_provider_headers(self) -> dict[str, str]:
+        """A new provider operator session: access tokens expire within a long soak."""
+        email = f"ops-{uuid.uuid4().hex[:12]}@provider.example"
+        return self.portal.call(provider_login_headers, self.db, self.client, email)
+
     def table_counts(self) -> dict[str, int]:
         """Row count of every table (S6: an injection must not change any)."""
 

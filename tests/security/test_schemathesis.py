@@ -82,17 +82,19 @@ def api_schema(live: LiveApp) -> Any:
 
 
 class Credentials:
-    """Headers per policy; the owner's session is reissued if a fuzzed call ended it."""
+    """Headers per policy; the owner's session is reissued if a fuzzed call ended it (or it
+    expired), the provider operator's when it expired."""
 
     def __init__(self, live: LiveApp) -> None:
         self.live = live
         self.owner = dict(live.owner_headers)
+        self.provider = dict(live.provider_headers)
 
     def for_kind(self, kind: str) -> dict[str, str]:
         if kind in ("staff", "staff_or_device", "device"):
             return self.owner
         if kind == "provider":
-            return self.live.provider_headers
+            return self.provider
         if kind == "guest":
             return self.live.guest_headers
         return {}
@@ -100,6 +102,8 @@ class Credentials:
     def seen(self, kind: str, response: httpx.Response) -> None:
         if kind in ("staff", "staff_or_device") and response.status_code == 401:
             self.owner = self.live.fresh_owner_headers()
+        if kind == "provider" and response.status_code == 401:
+            self.provider = self.live.fresh_provider_headers()
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +247,7 @@ def test_linked_operations_survive_stateful_fuzzing(
                     "PUT",
                     MAINTENANCE_PATH.format(tenant_id=case.path_parameters["tenant_id"]),
                     json={"until": None},
-                    headers=live.provider_headers,
+                    headers=credentials.provider,
                 )
                 assert reopened.status_code == 200, reopened.text
             return Response.from_any(response)
