@@ -50,3 +50,14 @@ def test_nul_character_in_input_is_a_client_error(live: LiveApp) -> None:
     body = problem(reply)
     if live.backend == "postgresql":
         assert body["code"] == "INVALID_TEXT"
+
+
+def test_feedback_summary_of_year_one_is_422(live: LiveApp) -> None:
+    """`from=0001-01-01` shifted to UTC overflowed `datetime` (found by the soak's coverage
+    phase)."""
+    for params in ({"from": "0001-01-01"}, {"to": "0001-01-05"}, {"to": "9999-12-31"}):
+        reply = live.request(
+            "GET", "/api/v1/feedback/summary", params=params, headers=live.owner_headers
+        )
+        assert reply.status_code == 422, (params, reply.text)
+        assert problem(reply)["code"] == "INVALID_RANGE"

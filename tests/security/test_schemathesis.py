@@ -139,6 +139,11 @@ def send(live: LiveApp, case: Any, headers: dict[str, str]) -> httpx.Response:
             **kwargs.get("headers", {}),
             "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
         }
+    # The coverage phase sends header values outside ASCII; on the wire they are bytes.
+    kwargs["headers"] = {
+        name: value.encode() if isinstance(value, str) and not value.isascii() else value
+        for name, value in kwargs.get("headers", {}).items()
+    }
     kwargs.pop("auth", None)
     kwargs.pop("timeout", None)
     kwargs.pop("verify", None)

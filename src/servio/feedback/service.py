@@ -31,6 +31,8 @@ from servio.sessions.repository import SessionRepository
 FEEDBACK_AFTER_CLOSE = timedelta(hours=2)
 DEFAULT_SUMMARY_DAYS = 30
 MAX_SUMMARY_DAYS = 366
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 RECENT_COMMENTS = 10
 
 
@@ -135,6 +137,10 @@ class Summary:
 
 def summary_window(from_date: date | None, to_date: date | None, today: date) -> tuple[date, date]:
     """The inclusive day range asked for; the last 30 days up to today by default."""
+    for asked in (from_date, to_date):
+        # Outside these, the window arithmetic and the outlet-to-UTC shift overflow `date`.
+        if asked is not None and not EARLIEST_DAY <= asked <= LATEST_DAY:
+            raise InvalidRange(f"dates must fall between {EARLIEST_DAY} and {LATEST_DAY}")
     end = to_date or (from_date + timedelta(days=DEFAULT_SUMMARY_DAYS - 1) if from_date else today)
     start = from_date or end - timedelta(days=DEFAULT_SUMMARY_DAYS - 1)
     if start > end:
