@@ -102,8 +102,16 @@ class Credentials:
     def seen(self, kind: str, response: httpx.Response) -> None:
         if kind in ("staff", "staff_or_device") and response.status_code == 401:
             self.owner = self.live.fresh_owner_headers()
-        if kind == "provider" and response.status_code == 401:
+        if kind == "provider" and expired(response):
+            # Only for expiry: fuzzed credentials are 401s too, and logins are rate limited.
             self.provider = self.live.fresh_provider_headers()
+
+
+def expired(response: httpx.Response) -> bool:
+    if response.status_code != 401:
+        return False
+    body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+    return isinstance(body, dict) and body.get("code") == "TOKEN_EXPIRED"
 
 
 @pytest.fixture(scope="module")
