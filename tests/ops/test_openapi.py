@@ -78,3 +78,12 @@ async def test_idempotency_key_is_documented_as_required_where_it_is(
     for parameter in keyed.values():
         assert parameter["required"] is True
         assert parameter["schema"]["maxLength"] == 128
+
+
+async def test_maintenance_is_documented_where_it_can_answer(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    upload = doc["paths"]["/api/v1/media"]["post"]["responses"]["503"]["description"]
+    assert "`STORAGE_UNAVAILABLE`" in upload
+    assert "`MAINTENANCE`" in upload
+    assert "`MAINTENANCE`" in doc["paths"]["/orders"]["post"]["responses"]["503"]["description"]
+    assert "503" not in doc["paths"]["/api/v1/auth/login"]["post"]["responses"]  # exempt

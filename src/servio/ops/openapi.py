@@ -90,6 +90,8 @@ def _document_maintenance(paths: dict[str, Any]) -> None:
                 responses = operation.setdefault("responses", {})
                 if "503" not in responses:
                     responses["503"] = problem_responses((503, "MAINTENANCE"))[503]
+                elif "`MAINTENANCE`" not in responses["503"].get("description", ""):
+                    responses["503"]["description"] += " · `MAINTENANCE`"
 
 
 def _document_idempotency_keys(paths: dict[str, Any]) -> None:
