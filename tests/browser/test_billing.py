@@ -439,3 +439,45 @@ def test_a_refund_needs_the_managers_pin(
     assert [r["amount"] for r in refunds] == [5000]
     assert refunds[0]["approved_by"]
     _assert_clean_except(browser_page, "/approvals/verify_pin")  # the wrong PIN
+
+
+def test_a_late_answer_about_the_first_drawer_does_not_replace_the_chosen_one(
+    venue: BillVenue, browser_page: BrowserPage, live_server: LiveServer
+) -> None:
+    """The page opens on the remembered drawer (open) and asks for its session; the cashier
+    picks another drawer before that answer arrives. The late answer must not show the
+    first drawer's open session under the second's name (CI caught this race under load)."""
+    from playwright.sync_api import Route, expect
+
+    busy = venue.new_drawer()
+    busy_id = next(
+        d["id"] for d in venue.api("GET", "/api/v1/cash/drawers")["items"] if d["name"] == busy
+    )
+    call_api(
+        venue.base_url,
+        {**venue.headers, "Idempotency-Key": secrets.token_hex(16)},
+        "POST",
+        "/api/v1/cash/sessions",
+        {"drawer_id": busy_id, "opening_float": 0},
+    )
+    idle = venue.new_drawer()
+    page = browser_page.page
+    page.add_init_script(f"localStorage.setItem('servio.cash.drawer', '{busy_id}')")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # answered when the test says so
+        held.append(route)
+
+    page.route("**/api/v1/cash/sessions/*", hold)
+    sign_in_staff(browser_page, live_server, "/cash")
+    page.get_by_label("Drawer", exact=True).select_option(label=idle)
+    expect(page.locator("#cash-title")).to_have_text(f"{idle} · closed")
+    assert len(held) == 1
+
+    with page.expect_response("**/api/v1/cash/sessions/*"):
+        held[0].continue_()
+    page.unroute("**/api/v1/cash/sessions/*")
+    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # let it be handled
+
+    expect(page.locator("#cash-title")).to_have_text(f"{idle} · closed")
+    expect(page.get_by_role("button", name="Open drawer")).to_be_visible()

@@ -15,6 +15,7 @@
   var drawers = [];
   var drawerId = "";
   var session = null;
+  var sessionAsked = 0; // numbers loadSession calls: only the latest may render
   var STORE = "servio.cash.drawer";
 
   function money(minor) {
@@ -99,6 +100,7 @@
      {id}`), or none. The drawer list says which session is open, so a closed drawer costs
      no request (and no 404). */
   function loadSession() {
+    var asked = ++sessionAsked;
     var drawer = drawers.filter(function (d) { return d.id === drawerId; })[0];
     if (!drawer || !drawer.open_session_id) {
       session = null;
@@ -106,6 +108,8 @@
       return Promise.resolve();
     }
     return kit.api("GET", "/api/v1/cash/sessions/" + encodeURIComponent(drawer.open_session_id)).then(function (r) {
+      // The cashier picked another drawer while this was on its way: its answer is stale.
+      if (asked !== sessionAsked) return;
       if (r.ok && r.data && r.data.id) {
         session = r.data.state === "closed" ? null : r.data;
       } else if (r.status === 404) {
