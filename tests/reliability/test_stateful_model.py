@@ -23,14 +23,13 @@ The model keeps only what the replies acknowledged. After every step it checks:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -49,7 +48,9 @@ from hypothesis.stateful import (
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servio.auth.tokens import AccessClaims, decode_access_token
 from servio.config import Settings
+from servio.kit.clock import utcnow
 from servio.kit.db import Database
 from servio.main import create_app
 from servio.models import KitchenTicket, Payment, Refund, StaffUser
@@ -625,12 +626,8 @@ class Shift(RuleBasedStateMachine):
             ) == ("open", d.opening_float, d.sales, d.refunds, d.cash_in, d.cash_out, d.expected)
 
 
-def _claims(headers: dict[str, str]) -> dict[str, Any]:
-    """The (unverified) claims of a Bearer access token."""
-    payload = headers["Authorization"].split()[1].split(".")[1]
-    padded = payload + "=" * (-len(payload) % 4)
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return claims
+def _access(settings: Settings, headers: dict[str, str]) -> AccessClaims:
+    return decode_access_token(settings, headers["Authorization"].removeprefix("Bearer "))
 
 
 async def _long_lived_staff_tokens(harness: Harness) -> None:
@@ -640,12 +637,12 @@ async def _long_lived_staff_tokens(harness: Harness) -> None:
     lasting = harness.settings.model_copy(update={"access_token_ttl_minutes": 24 * 60})
     for headers in (w.till.cashier, w.till.waiter, w.till.kitchen, w.manager, w.finance):
         async with harness.database.unit_of_work(tenant_id=w.tenant_id) as uow:
-            user = await uow.session.get(StaffUser, _claims(headers)["sub"])
+            user = await uow.session.get(StaffUser, _access(lasting, headers).user_id)
         assert user is not None
         headers.update(
             await staff_headers(harness.database, user, outlet_id=w.outlet_id, settings=lasting)
         )
-        assert _claims(headers)["exp"] - time.time() > 23 * 3600
+        assert _access(lasting, headers).expires_at > utcnow() + timedelta(hours=23)
 
 
 async def _setup(harness: Harness) -> None:

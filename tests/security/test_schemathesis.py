@@ -221,7 +221,6 @@ def _operations(schema: Any) -> list[Any]:
 
 def test_linked_operations_survive_stateful_fuzzing(
     live: LiveApp,
-    api_schema: Any,
     route_kinds: dict[tuple[str, str], str],
     credentials: Credentials,
     monkeypatch: pytest.MonkeyPatch,
