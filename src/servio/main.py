@@ -78,8 +78,8 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_guest_fastpath(app, settings)  # innermost: inside every middleware below
     install_middleware(app, settings)
+    install_guest_fastpath(app, settings)  # outermost: answers repeat menu GETs by itself
     install_metrics(app, settings)
     app.include_router(build_api_router())
     install_docs(app)

@@ -8,11 +8,13 @@ same limiter and keys as the route), then `If-None-Match` → 304, else the cach
 gzip when accepted. Anything else — first scan, a write since, a filter, another method,
 a token it does not know — goes on to the route unchanged, which refills the cache.
 
-It sits inside the request-context, security-header, maintenance and CORS middleware, so
-the reply carries the same request ID, security headers, metrics (it sets `scope["route"]`
-to the route, so `route` is the template) and access log as the route's own reply, and a
-429 is rendered by the same Problem renderer. Used only when the process can see every
-write (no Redis: a single API process); with Redis every request goes to the route.
+It is the outermost middleware and answers in one layer, doing what the stack around the
+route would: the same request ID, security headers, `X-Response-Time-ms`, metrics (it sets
+`scope["route"]` to the route, so `route` is the template) and sampled access log, and a 429
+rendered by the same Problem renderer. Every layer the stack adds costs more than the
+answer itself under load (docs/benchmarks.md), hence one flat layer. Used only when the
+process can see every write (no Redis: a single API process) and the platform is not in
+maintenance; with CORS configured, a request carrying `Origin` goes to the stack.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servio.config import Settings
 from servio.guest import changes as change_watch
@@ -32,6 +34,17 @@ from servio.guest.changes import changes
 from servio.i18n import Lang, negotiate
 from servio.kit.errors import ProblemError, render_problem
 from servio.kit.ratelimit import rate_limit
+from servio.ops.middleware import (
+    RequestObserver,
+    request_headers,
+    sanitize_request_id,
+    stamp_request_headers,
+)
+from servio.ops.security_headers import (
+    apply_security_headers,
+    encoded_security_headers,
+    new_nonce,
+)
 
 MENU_PREFIX = "/g/"
 MENU_SUFFIX = "/menu"
@@ -119,9 +132,13 @@ def menu_token(scope: Scope) -> str | None:
 
 
 class GuestMenuFastPath:
-    def __init__(self, app: ASGIApp, *, enabled: bool) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.enabled = enabled
+        # Maintenance answers 503 and CORS adds headers: both are left to the stack.
+        self.enabled = not settings.redis_url and not settings.maintenance
+        self.cors = bool(settings.cors_origins)
+        self.hsts = settings.app_env == "prod"
+        self.observer = RequestObserver(settings)
         self.enforce_rate_limit = rate_limit("guest")
         self._route: APIRoute | None = None
 
@@ -137,6 +154,7 @@ class GuestMenuFastPath:
         if not self.enabled or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         token = menu_token(scope)
         cache: RenderedMenuCache | None = (
             getattr(scope["app"].state, "guest_menu_cache", None) if token else None
@@ -144,7 +162,7 @@ class GuestMenuFastPath:
         if token is None or cache is None or changes.in_flight:
             await self.app(scope, receive, send)
             return
-        accept_language = accept_encoding = if_none_match = None
+        accept_language = accept_encoding = if_none_match = request_id = None
         for key, value in scope["headers"]:
             if key == b"accept-language":
                 accept_language = value.decode("latin-1")
@@ -152,6 +170,11 @@ class GuestMenuFastPath:
                 accept_encoding = value.decode("latin-1")
             elif key == b"if-none-match":
                 if_none_match = value.decode("latin-1")
+            elif key == b"x-request-id":
+                request_id = value.decode("latin-1")
+            elif key == b"origin" and self.cors:
+                await self.app(scope, receive, send)
+                return
         answer = cache.recall(
             token, memo.lang(accept_language), changes.generation, time.monotonic()
         )
@@ -160,29 +183,46 @@ class GuestMenuFastPath:
             await self.app(scope, receive, send)
             return
 
-        # From here on this is the route's reply: label and limit it as the route would.
+        # From here on this is the route's reply, dressed as the middleware stack dresses
+        # it: request ID, security headers, response time, metrics and access log.
+        request_id = sanitize_request_id(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = {"qr_token": token}
+        status = 200
         try:
             await self.enforce_rate_limit(HTTPConnection(scope))
         except ProblemError as refused:
-            await render_problem(Request(scope), refused)(scope, receive, send)
+            status = refused.status
+
+            async def dressed(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    apply_security_headers(message, scope, hsts=self.hsts)
+                    stamp_request_headers(message, request_id, started)
+                await send(message)
+
+            await render_problem(Request(scope), refused)(scope, receive, dressed)
+            self.observer.observe(scope, status, (time.perf_counter() - started) * 1000, None)
             return
         headers: Any
         if etag_matches(if_none_match, answer.etag):
             status, body, headers = 304, b"", list(answer.headers_304)
         else:
-            status = 200
             body, headers = answer.encode(memo.gzip(accept_encoding))
             cache.hits += 1  # served from the cached rendering, as the route counts it
+        # The cached headers never carry the ones added here, so no check for duplicates.
+        headers.extend(encoded_security_headers(new_nonce(), hsts=self.hsts))
+        latency_ms = (time.perf_counter() - started) * 1000
+        headers.extend(request_headers(request_id, latency_ms))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        self.observer.observe(scope, status, latency_ms, None)
 
 
 def install_guest_fastpath(app: FastAPI, settings: Settings) -> None:
-    """Register the fast path as the innermost middleware (call before `install_middleware`,
-    which wraps it in CORS, maintenance, security headers and the request context)."""
+    """Register the fast path as the outermost middleware (call after `install_middleware`:
+    what the fast path does not answer goes through every layer that one installs)."""
     change_watch.install()
     app.state.guest_menu_cache = RenderedMenuCache(settings.guest_menu_cache_entries)
-    app.add_middleware(GuestMenuFastPath, enabled=not settings.redis_url)
+    app.add_middleware(GuestMenuFastPath, settings=settings)

@@ -18,6 +18,7 @@ auth route class for `auth_failure_block_secs`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from abc import ABC, abstractmethod
@@ -322,13 +323,23 @@ def _limiter(request: HTTPConnection) -> RateLimiter:
     return limiter
 
 
+@functools.lru_cache(maxsize=4096)
 def _digest(value: str) -> str:
     # Tokens and emails never appear in limiter keys (Redis is not a secrets store).
+    # Memoized: a table's QR token comes back on every scan and revalidation.
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _authorization(request: HTTPConnection) -> str:
+    # The raw header list, not `request.headers`: this runs on every limited request.
+    for name, value in request.scope.get("headers", ()):
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def _bearer_token(request: HTTPConnection) -> str | None:
-    header = request.headers.get("authorization", "")
+    header = _authorization(request)
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()

@@ -7,7 +7,9 @@ Outermost first:
   MaintenanceMiddleware     MAINTENANCE=1 → 503 outside the exempt paths
   GuestBodyLimitMiddleware  guest POST/PUT/PATCH bodies ≤ GUEST_BODY_MAX_BYTES
   CORSMiddleware            only when CORS_ORIGINS is set
-  GuestMenuFastPath         repeat guest menu GETs from memory (guest.fastpath; main.py)
+
+Outside all of them, `guest.fastpath.GuestMenuFastPath` answers repeat guest menu GETs from
+memory, dressing its reply with the helpers below (`stamp_request_headers`, `RequestObserver`).
 """
 
 from __future__ import annotations
@@ -93,11 +95,84 @@ def _slo_series(surface: str) -> Any:
     return metrics.slo_requests_total.labels(surface)
 
 
+def stamp_request_headers(message: Message, request_id: str, started: float) -> float:
+    """Put the request ID and `X-Response-Time-ms` on an `http.response.start` message
+    (replacing any set further in); returns the latency in ms."""
+    latency_ms = (time.perf_counter() - started) * 1000
+    raw = message.get("headers")
+    headers = raw if isinstance(raw, list) else list(raw or ())
+    message["headers"] = headers
+    if any(name.lower() in _OWN_HEADERS for name, _ in headers):
+        headers[:] = [h for h in headers if h[0].lower() not in _OWN_HEADERS]
+    headers.extend(request_headers(request_id, latency_ms))
+    return latency_ms
+
+
+def request_headers(request_id: str, latency_ms: float) -> tuple[tuple[bytes, bytes], ...]:
+    """The request ID and `X-Response-Time-ms` header pairs."""
+    return (
+        (_REQUEST_ID, request_id.encode("latin-1")),
+        (_RESPONSE_TIME, f"{latency_ms:.2f}".encode()),
+    )
+
+
+class RequestObserver:
+    """Per-request metrics and the sampled access log line."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def observe(
+        self, scope: Scope, status: int, latency_ms: float, error: BaseException | None
+    ) -> None:
+        route = route_template(scope)
+        method = str(scope.get("method", ""))
+        path = str(scope.get("path", ""))
+        requests, duration = _route_series(method, route, status)
+        requests.inc()
+        duration.observe(latency_ms / 1000)
+        surface = surface_of(path)
+        _slo_series(surface).inc()
+        if status >= 500:
+            metrics.http_request_errors_total.labels(method, route).inc()
+            metrics.slo_errors_total.labels(surface).inc()
+        if error is None and not self._should_log(status, path):
+            return
+        state = scope.get("state", {})
+        fields: dict[str, Any] = {
+            "req_id": state.get("request_id"),
+            "tenant": tenant_var.get() or state.get("tenant_id"),
+            "user": user_var.get() or state.get("user_id"),
+            "method": method,
+            "route": route,
+            "status": status,
+            "latency_ms": round(latency_ms, 2),
+        }
+        if status >= 500 or error is not None:
+            # An error after the response started still surfaces here, with its traceback.
+            access_log.error("request", exc_info=error, **fields)
+        elif status >= 400:
+            access_log.warning("request", **fields)
+        else:
+            access_log.info("request", **fields)
+
+    def _should_log(self, status: int, path: str) -> bool:
+        # 304 is a success too (a revalidation that found the copy current), sampled alike.
+        if 200 <= status < 300 or status == 304:
+            rate = self.settings.log_sample_2xx
+        elif 400 <= status < 500 and is_guest_path(path):
+            rate = self.settings.log_sample_guest_4xx
+        else:
+            return True
+        return rate >= 1 or (rate > 0 and random.random() < rate)  # noqa: S311 - sampling
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self.hsts = settings.app_env == "prod"
+        self.observer = RequestObserver(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -142,14 +217,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = int(message["status"])
-                latency_ms = (time.perf_counter() - started) * 1000
-                raw = message.get("headers")
-                headers = raw if isinstance(raw, list) else list(raw or ())
-                message["headers"] = headers
-                if any(name.lower() in _OWN_HEADERS for name, _ in headers):
-                    headers[:] = [h for h in headers if h[0].lower() not in _OWN_HEADERS]
-                headers.append((_REQUEST_ID, request_id.encode("latin-1")))
-                headers.append((_RESPONSE_TIME, f"{latency_ms:.2f}".encode()))
+                latency_ms = stamp_request_headers(message, request_id, started)
             await send(message)
 
         error: BaseException | None = None
@@ -181,51 +249,7 @@ class RequestContextMiddleware:
         finally:
             if not response_started:
                 latency_ms = (time.perf_counter() - started) * 1000
-            self._observe(scope, status, latency_ms, error)
-
-    def _observe(
-        self, scope: Scope, status: int, latency_ms: float, error: BaseException | None
-    ) -> None:
-        route = route_template(scope)
-        method = str(scope.get("method", ""))
-        path = str(scope.get("path", ""))
-        requests, duration = _route_series(method, route, status)
-        requests.inc()
-        duration.observe(latency_ms / 1000)
-        surface = surface_of(path)
-        _slo_series(surface).inc()
-        if status >= 500:
-            metrics.http_request_errors_total.labels(method, route).inc()
-            metrics.slo_errors_total.labels(surface).inc()
-        if error is None and not self._should_log(status, path):
-            return
-        state = scope.get("state", {})
-        fields: dict[str, Any] = {
-            "req_id": state.get("request_id"),
-            "tenant": tenant_var.get() or state.get("tenant_id"),
-            "user": user_var.get() or state.get("user_id"),
-            "method": method,
-            "route": route,
-            "status": status,
-            "latency_ms": round(latency_ms, 2),
-        }
-        if status >= 500 or error is not None:
-            # An error after the response started still surfaces here, with its traceback.
-            access_log.error("request", exc_info=error, **fields)
-        elif status >= 400:
-            access_log.warning("request", **fields)
-        else:
-            access_log.info("request", **fields)
-
-    def _should_log(self, status: int, path: str) -> bool:
-        # 304 is a success too (a revalidation that found the copy current), sampled alike.
-        if 200 <= status < 300 or status == 304:
-            rate = self.settings.log_sample_2xx
-        elif 400 <= status < 500 and is_guest_path(path):
-            rate = self.settings.log_sample_guest_4xx
-        else:
-            return True
-        return rate >= 1 or (rate > 0 and random.random() < rate)  # noqa: S311 - sampling
+            self.observer.observe(scope, status, latency_ms, error)
 
 
 class _BodyTooLarge(HTTPException):

@@ -82,6 +82,14 @@ _BEFORE_CSP = tuple(
 )
 
 
+def encoded_security_headers(nonce: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """`security_headers` for a non-docs path, as ASGI header pairs."""
+    headers = [*_BEFORE_CSP, (_CSP, content_security_policy(nonce).encode("latin-1"))]
+    if hsts:
+        headers.append(_HSTS)
+    return headers
+
+
 def apply_security_headers(message: Message, scope: Scope, *, hsts: bool) -> None:
     """Add the baseline headers to an `http.response.start` message (absent ones only)."""
     path = scope.get("path", "")
@@ -92,14 +100,10 @@ def apply_security_headers(message: Message, scope: Scope, *, hsts: bool) -> Non
     headers: list[tuple[bytes, bytes]] = raw if isinstance(raw, list) else list(raw or ())
     message["headers"] = headers
     present = {name.lower() for name, _ in headers} if headers else set()
-    for name, value in _BEFORE_CSP:
+    nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
+    for name, value in encoded_security_headers(nonce, hsts=hsts):
         if name not in present:
             headers.append((name, value))
-    if _CSP not in present:
-        nonce = scope.get("state", {}).get("csp_nonce") or new_nonce()
-        headers.append((_CSP, content_security_policy(nonce).encode("latin-1")))
-    if hsts and _HSTS[0] not in present:
-        headers.append(_HSTS)
 
 
 def _apply_slowly(message: Message, scope: Scope, *, hsts: bool) -> None:
