@@ -213,7 +213,45 @@ async def test_fast_path_is_rate_limited_like_the_route(
     assert refused.headers["retry-after"]
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["x-content-type-options"] == "nosniff"
+    assert refused.headers["x-request-id"]
+    assert float(refused.headers["x-response-time-ms"]) >= 0
     assert refused.json()["code"] == "RATE_LIMIT"
+    assert requests_counted("429") >= 2  # counted under the route template
+
+
+@pytest.mark.parametrize(
+    ("change", "headers"),
+    [
+        ({"maintenance": True}, {}),
+        ({"cors_origins": ["https://shop.example"]}, {"Origin": "https://shop.example"}),
+    ],
+    ids=["maintenance", "cors"],
+)
+async def test_maintenance_and_cors_replies_stay_with_the_middleware_stack(
+    settings: Settings,
+    db: Database,
+    redis_cleanup: None,
+    bistro: Bistro,
+    change: dict[str, object],
+    headers: dict[str, str],
+    backend: str,
+) -> None:
+    """The fast path is outermost, so what the layers it skips would change (a 503 in
+    platform maintenance, CORS headers) must still come from them, on every repeat."""
+    application = create_app(
+        settings.model_copy(update={"redis_url": "", **change}), database=db, run_worker=False
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=("203.0.113.11", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            replies = [await c.get(bistro.menu_path, headers=headers) for _ in range(3)]
+    if "maintenance" in change:
+        assert [r.status_code for r in replies] == [503, 503, 503]
+        assert all(r.json()["code"] == "MAINTENANCE" for r in replies)
+    else:
+        assert [r.status_code for r in replies] == [200, 200, 200]
+        for reply in replies:
+            assert reply.headers["access-control-allow-origin"] == "https://shop.example"
 
 
 async def test_with_redis_every_request_goes_to_the_route(
