@@ -15,7 +15,7 @@ from bench.server import servio_env
 from tests.soak import SOAK
 
 # Loaded only by the requests (or jobs) that need them; never by the API starting up.
-LAZY = ("weasyprint", "escpos.printer", "alembic", "mako", "yaml", "pyarrow", "boto3")
+LAZY = ("weasyprint", "escpos.printer", "alembic", "mako", "yaml", "pyarrow", "boto3", "segno")
 
 
 def _pwa_figures(gzip_bytes: int, lcp_ms: float, visible_ms: float) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import hmac
 import io
 from typing import Final, Literal, NamedTuple
 
-import segno
 from ulid import ULID
 
 from servio.config import Settings
@@ -130,6 +129,8 @@ ImageFormat = Literal["svg", "png"]
 def render_qr(data: str, image_format: ImageFormat, *, scale: int = 8, title: str = "") -> bytes:
     """A QR code image of `data` (error correction M, standard quiet zone): an SVG
     document or PNG bytes, `scale` pixels (SVG user units) per module."""
+    import segno  # on first use: ≈ 11 MB the API process does not need until it draws a QR
+
     code = segno.make_qr(data, error="m", boost_error=False)
     out = io.BytesIO()
     if image_format == "svg":

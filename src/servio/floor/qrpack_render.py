@@ -17,14 +17,16 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import jinja2
-import segno
 from markupsafe import Markup
 
 from servio.kit.logging import get_logger
 from servio.web.templating import TEMPLATES_DIR, document_environment
+
+if TYPE_CHECKING:
+    import segno
 
 log = get_logger(__name__)
 
@@ -81,6 +83,8 @@ def format_label(label_fmt: str, *, n: int, label: str) -> str:
 def make_qr(url: str) -> segno.QRCode:
     """Error correction M survives smudges and scratches; the quiet zone comes from the
     card's padding, so renderings below have no border of their own."""
+    import segno  # on first use (see `floor.qr.render_qr`)
+
     return segno.make(url, error="m", micro=False)
 
 
