@@ -129,7 +129,7 @@ ImageFormat = Literal["svg", "png"]
 def render_qr(data: str, image_format: ImageFormat, *, scale: int = 8, title: str = "") -> bytes:
     """A QR code image of `data` (error correction M, standard quiet zone): an SVG
     document or PNG bytes, `scale` pixels (SVG user units) per module."""
-    import segno  # on first use: ≈ 11 MB the API process does not need until it draws a QR
+    import segno  # on first use: most API processes never draw a QR code
 
     code = segno.make_qr(data, error="m", boost_error=False)
     out = io.BytesIO()

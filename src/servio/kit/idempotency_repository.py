@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, Table, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servio.kit.ids import new_id
+from servio.kit.upsert import insert_ignoring_conflicts
 from servio.models.idempotency_key import IdempotencyKey
 
 IN_FLIGHT = "in_flight"
@@ -69,14 +69,13 @@ class IdempotencyRepository:
         if dialect in ("postgresql", "sqlite"):
             # ON CONFLICT DO NOTHING: the loser gets no row back instead of an error, and
             # on PostgreSQL it waits for the winner's transaction before deciding.
-            module = postgresql if dialect == "postgresql" else sqlite
-            stmt = (
-                module.insert(IdempotencyKey)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["scope", "key"])
-                .returning(IdempotencyKey.id)
+            stmt, params = insert_ignoring_conflicts(
+                cast(Table, IdempotencyKey.__table__),
+                [values],
+                conflict=("scope", "key"),
+                returning="id",
             )
-            return (await self.session.execute(stmt)).scalar_one_or_none()
+            return (await self.session.execute(stmt, params)).scalar_one_or_none()
         try:
             async with self.session.begin_nested():
                 self.session.add(IdempotencyKey(**values))

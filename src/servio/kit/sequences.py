@@ -5,26 +5,28 @@ each gets the next number; a rolled-back caller gives its number back."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text
 
 from servio.kit.db import UnitOfWork
 from servio.kit.ids import new_id
-from servio.models.number_sequence import NumberSequence
+
+# Text, not `sqlite.insert(...).on_conflict_do_update(...)`: SQLAlchemy 2.0 compiles those
+# again on every execution (see `kit.upsert`). The same SQL runs on SQLite and PostgreSQL.
+_NEXT_NUMBER = text(
+    """
+    INSERT INTO number_sequences (id, tenant_id, scope, name, period, value)
+    VALUES (:id, :tenant_id, :scope, :name, :period, 1)
+    ON CONFLICT (tenant_id, scope, name, period) DO UPDATE
+        SET value = number_sequences.value + 1
+    RETURNING value
+    """
+)
 
 
 async def next_number(
     uow: UnitOfWork, *, tenant_id: str, scope: str, name: str, period: str = ""
 ) -> int:
     """The next value (1, 2, …) of the counter (tenant_id, scope, name, period)."""
-    dialect = uow.session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(NumberSequence)
-        .values(id=new_id(), tenant_id=tenant_id, scope=scope, name=name, period=period, value=1)
-        .on_conflict_do_update(
-            index_elements=["tenant_id", "scope", "name", "period"],
-            set_={"value": NumberSequence.value + 1},
-        )
-        .returning(NumberSequence.value)
-    )
-    return int((await uow.session.execute(statement)).scalar_one())
+    params = {"id": new_id(), "tenant_id": tenant_id, "scope": scope, "name": name}
+    result = await uow.session.execute(_NEXT_NUMBER, {**params, "period": period})
+    return int(result.scalar_one())

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from servio.kit.db import UnitOfWork
 from servio.kit.ids import new_id
+from servio.kit.upsert import insert_ignoring_conflicts
 from servio.models import JobHeartbeat, OutboxMessage, Outlet, ScheduleRun
 from servio.worker.handlers import ClaimedMessage
 
@@ -52,29 +53,24 @@ def _rowcount(result: Any) -> int:
 
 # --- outbox -------------------------------------------------------------------------------
 
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_OUTBOX_DEDUPE = ("tenant_id", "dedupe_key")
+
 
 async def insert_outbox_message(uow: UnitOfWork, values: dict[str, Any]) -> str | None:
     """INSERT … ON CONFLICT (tenant_id, dedupe_key) DO NOTHING; the new id, or None when
     the message was already enqueued."""
-    stmt = (
-        _insert(uow, OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-        .returning(OutboxMessage.id)
+    stmt, params = insert_ignoring_conflicts(
+        _OUTBOX, [values], conflict=_OUTBOX_DEDUPE, returning="id"
     )
-    result = await uow.session.execute(stmt)
+    result = await uow.session.execute(stmt, params)
     return result.scalar_one_or_none()
 
 
 async def insert_outbox_messages(uow: UnitOfWork, rows: list[dict[str, Any]]) -> set[str]:
     """`insert_outbox_message` for several rows in one statement; the ids inserted."""
-    stmt = (
-        _insert(uow, OutboxMessage)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    return set((await uow.session.execute(stmt)).scalars())
+    stmt, params = insert_ignoring_conflicts(_OUTBOX, rows, conflict=_OUTBOX_DEDUPE, returning="id")
+    return set((await uow.session.execute(stmt, params)).scalars())
 
 
 async def bury_exhausted_leases(uow: UnitOfWork, *, now: datetime, max_attempts: int) -> int:
