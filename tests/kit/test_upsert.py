@@ -50,11 +50,13 @@ async def test_rows_are_inserted_once_with_the_column_defaults_per_row(
         ).scalars()
         by_key = {m.dedupe_key: m for m in stored}
     assert sorted(by_key) == ["a", "b", "c", "d"]
-    assert by_key["a"].id in first and by_key["d"].id == second[0]
+    assert by_key["a"].id in first
+    assert by_key["d"].id == second[0]
     a = by_key["a"]
     assert a.payload == {"n": 1, "nested": {"ok": True}}  # JSON bound as JSON
     assert (a.status, a.attempts, a.event) == ("pending", 0, "")  # scalar defaults
-    assert a.created_at is not None and a.next_attempt_at is not None  # callable defaults
+    assert a.created_at is not None  # callable defaults
+    assert a.next_attempt_at is not None
 
 
 async def test_a_conflict_returns_no_row(db: Database, backend: str) -> None:
