@@ -208,8 +208,8 @@ def measure(
         "scaled_over_single": round(scaled / single, 3) if single else None,
         "single_orders_per_s": med(r["orders_per_s"] for r in per_mode["single"]),
         "scaled_orders_per_s": med(r["orders_per_s"] for r in per_mode["scaled"]),
-        "worker_cpu_ms_per_order": med(
-            r["worker_cpu_ms_per_order"] for r in per_mode["single"] + per_mode["scaled"]
+        "worker_cpu_ms_per_order": round(  # a median of an even count is a mean: round it
+            med(r["worker_cpu_ms_per_order"] for r in per_mode["single"] + per_mode["scaled"]), 3
         ),
         "per_round": per_mode,
         "orders_201": len(all_ids),
