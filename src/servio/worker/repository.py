@@ -60,11 +60,8 @@ _OUTBOX_DEDUPE = ("tenant_id", "dedupe_key")
 async def insert_outbox_message(uow: UnitOfWork, values: dict[str, Any]) -> str | None:
     """INSERT … ON CONFLICT (tenant_id, dedupe_key) DO NOTHING; the new id, or None when
     the message was already enqueued."""
-    stmt, params = insert_ignoring_conflicts(
-        _OUTBOX, [values], conflict=_OUTBOX_DEDUPE, returning="id"
-    )
-    result = await uow.session.execute(stmt, params)
-    return result.scalar_one_or_none()
+    inserted = await insert_outbox_messages(uow, [values])
+    return next(iter(inserted), None)
 
 
 async def insert_outbox_messages(uow: UnitOfWork, rows: list[dict[str, Any]]) -> set[str]:
