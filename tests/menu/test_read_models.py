@@ -15,7 +15,7 @@ from servio.kit.db import Database
 from servio.menu import service
 from servio.menu.demo_data import demo_item_count, seed_demo_menu
 from servio.menu.pricing import InvalidModifiers, price_line
-from servio.models import MenuCategory, MenuItem
+from servio.models import MenuCategory, MenuItem, Modifier, ModifierGroup, Outlet
 from tests.menu.conftest import World, create, menu_version
 
 pytestmark = pytest.mark.backends
@@ -113,3 +113,53 @@ async def test_price_snapshot_prices_what_the_menu_shows(
     assert priced.unit_price == 42000 + 2000
     with pytest.raises(InvalidModifiers):
         price_line(snapshots, thali.id, [naan.id])  # spice level is required
+
+
+async def test_menu_rows_stay_in_their_outlet_and_both_reads_agree(
+    backend: str, db: Database, world: World, rival: World
+) -> None:
+    """`load_menu` (the whole-outlet statements) and `price_snapshot` (the same statements
+    narrowed to ids) give identical snapshots, and neither reaches another outlet's rows,
+    of the same tenant or of another."""
+    tenant_id, outlet_id = world.tenant.id, world.outlet.id
+    async with db.unit_of_work(bypass_rls=True) as uow:
+        sibling = Outlet(tenant_id=tenant_id, name="Spice Route Annex")
+        uow.session.add(sibling)
+        await uow.session.flush()
+        sibling_id = sibling.id
+    outlets = [(tenant_id, outlet_id), (tenant_id, sibling_id), (rival.tenant.id, rival.outlet.id)]
+    for tenant, outlet in outlets:
+        async with db.unit_of_work(tenant_id=tenant) as uow:
+            await seed_demo_menu(uow, tenant, outlet)
+    async with db.unit_of_work(bypass_rls=True) as uow:
+        spice = (
+            await uow.session.execute(
+                select(ModifierGroup).where(
+                    ModifierGroup.outlet_id == outlet_id, ModifierGroup.name == "Spice level"
+                )
+            )
+        ).scalar_one()
+        spice.is_active = False  # still attached to the thali, but no longer offered
+        naan = (
+            await uow.session.execute(
+                select(Modifier)
+                .join(ModifierGroup, ModifierGroup.id == Modifier.group_id)
+                .where(ModifierGroup.outlet_id == outlet_id, Modifier.name == "Butter naan")
+            )
+        ).scalar_one()
+        naan.is_active = False
+        elsewhere = (
+            (await uow.session.execute(select(MenuItem.id).where(MenuItem.outlet_id != outlet_id)))
+            .scalars()
+            .all()
+        )
+    async with db.unit_of_work(tenant_id=tenant_id) as uow:
+        menu = await service.load_menu(uow, tenant_id, outlet_id)
+        ours = [e.id for e in menu.items]
+        priced = await service.price_snapshot(uow, tenant_id, outlet_id, [*ours, *elsewhere])
+    assert len(elsewhere) == 2 * len(ours) == 2 * demo_item_count()
+    assert priced == {e.id: e.item for e in menu.items}
+    thali = next(e.item for e in menu.items if e.name == "Veg Thali")
+    assert [g.name for g in thali.groups] == ["Bread choice"]
+    assert "Butter naan" not in {m.name for m in thali.groups[0].modifiers}
+    assert len(thali.components) == 5

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servio.models.media_asset import MediaAsset
@@ -40,30 +40,32 @@ class MenuTarget:
     timezone: str
 
 
+_MENU_TARGET = (
+    select(
+        ServicePoint.id,
+        ServicePoint.tenant_id,
+        ServicePoint.outlet_id,
+        ServicePoint.kind,
+        ServicePoint.label,
+        ServicePoint.state,
+        ServicePoint.qr_version,
+        ServicePoint.is_active,
+        Outlet.name,
+        Outlet.status,
+        Outlet.version,
+        Outlet.menu_version,
+        Outlet.currency,
+        Outlet.locale,
+        Outlet.timezone,
+    )
+    .join(Outlet, Outlet.id == ServicePoint.outlet_id)
+    .where(ServicePoint.id == bindparam("point_id"), Outlet.tenant_id == ServicePoint.tenant_id)
+)  # built once: every guest menu request that reaches the route runs it
+
+
 async def find_menu_target(session: AsyncSession, service_point_id: str) -> MenuTarget | None:
     """The point and its outlet in one query, across tenants (RLS must be bypassed)."""
-    stmt = (
-        select(
-            ServicePoint.id,
-            ServicePoint.tenant_id,
-            ServicePoint.outlet_id,
-            ServicePoint.kind,
-            ServicePoint.label,
-            ServicePoint.state,
-            ServicePoint.qr_version,
-            ServicePoint.is_active,
-            Outlet.name,
-            Outlet.status,
-            Outlet.version,
-            Outlet.menu_version,
-            Outlet.currency,
-            Outlet.locale,
-            Outlet.timezone,
-        )
-        .join(Outlet, Outlet.id == ServicePoint.outlet_id)
-        .where(ServicePoint.id == service_point_id, Outlet.tenant_id == ServicePoint.tenant_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(_MENU_TARGET, {"point_id": service_point_id})).one_or_none()
     return None if row is None else MenuTarget(*row)
 
 

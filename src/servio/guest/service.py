@@ -5,7 +5,8 @@ Cost of a request:
   key joined with its outlet: QR version, state, menu version);
 - `If-None-Match` matching the current ETag: nothing more (304);
 - cache hit: a dict lookup (the service point is spliced in front when sent);
-- cache miss: `menu.service.load_menu` (six queries), one media query, one render.
+- cache miss: `menu.service.load_menu` (seven queries, built once at import), one media
+  query, one render.
 
 Unfiltered answers are remembered per (token, language) under the `guest.changes`
 generation read before the query, so `guest.fastpath` can repeat them without any of this.

@@ -12,9 +12,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servio.kit.clock import utcnow
@@ -85,14 +99,23 @@ async def bump_menu_version(session: AsyncSession, tenant_id: str, outlet_id: st
     return version
 
 
+_MENU_HEADER = select(Outlet.menu_version, Outlet.currency).where(
+    Outlet.id == bindparam("outlet_id")
+)
+_MENU_HEADER_OF_TENANT = _MENU_HEADER.where(Outlet.tenant_id == bindparam("tenant_id"))
+
+
 async def outlet_menu_header(
     session: AsyncSession, outlet_id: str, tenant_id: str | None = None
 ) -> tuple[int, str] | None:
-    """(menu_version, currency) of the outlet, or None."""
-    stmt = select(Outlet.menu_version, Outlet.currency).where(Outlet.id == outlet_id)
-    if tenant_id is not None:
-        stmt = stmt.where(Outlet.tenant_id == tenant_id)
-    row = (await session.execute(stmt)).one_or_none()
+    """(menu_version, currency) of the outlet, or None. (Statements built once: this runs
+    on every cold menu and every priced cart.)"""
+    if tenant_id is None:
+        result = await session.execute(_MENU_HEADER, {"outlet_id": outlet_id})
+    else:
+        params = {"outlet_id": outlet_id, "tenant_id": tenant_id}
+        result = await session.execute(_MENU_HEADER_OF_TENANT, params)
+    row = result.one_or_none()
     return None if row is None else (int(row[0]), str(row[1]))
 
 
@@ -321,3 +344,160 @@ class ModifierRepository(OutletRepository[Modifier]):
             self.scope(), Modifier.id.in_(ids), Modifier.is_active.is_(True)
         )
         return dict((await self.session.execute(stmt)).tuples().all())
+
+
+# --- the menu read model, as plain rows ---------------------------------------------------
+#
+# What `menu.service.load_menu` and `price_snapshot` assemble snapshots from. Core columns,
+# not entities: a cold guest menu spent most of its time hydrating ORM objects and building
+# the same statements again. These are built once, at import, with bind parameters for the
+# tenant, the outlet and (for a subset) the ids, so SQLAlchemy's compiled cache serves every
+# call; the rows carry only the columns a snapshot shows.
+
+_items = cast(Table, MenuItem.__table__)
+_categories = cast(Table, MenuCategory.__table__)
+_groups = cast(Table, ModifierGroup.__table__)
+_modifiers = cast(Table, Modifier.__table__)
+_links = cast(Table, ItemModifierGroup.__table__)
+_parts = cast(Table, ComboComponent.__table__)
+_combo = _items.alias("combo")
+_part_item = _items.alias("part_item")
+
+_TENANT: BindParameter[str] = bindparam("tenant_id")
+_OUTLET: BindParameter[str] = bindparam("outlet_id")
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+
+
+def _in_outlet(table: FromClause) -> ColumnElement[bool]:
+    return and_(table.c.tenant_id == _TENANT, table.c.outlet_id == _OUTLET)
+
+
+_ACTIVE_CATEGORIES = (
+    select(_categories.c.id, _categories.c.name, _categories.c.position, _categories.c.name_i18n)
+    .where(_in_outlet(_categories), _categories.c.is_active.is_(True))
+    .order_by(_categories.c.position, _categories.c.name, _categories.c.id)
+)
+_ACTIVE_ITEMS = (
+    select(
+        *(
+            _items.c[name]
+            for name in (
+                "id", "category_id", "kind", "name", "description", "name_i18n",
+                "description_i18n", "price", "gst_rate", "hsn", "dietary", "allergens",
+                "station", "image_id", "is_available", "position",
+            )
+        )
+    )
+    .where(_in_outlet(_items), _items.c.is_active.is_(True))
+    .order_by(_items.c.position, _items.c.name, _items.c.id)
+)  # fmt: skip
+_LINKS = (
+    select(_links.c.item_id, _links.c.group_id)
+    .join(_items, _items.c.id == _links.c.item_id)
+    .join(_groups, _groups.c.id == _links.c.group_id)
+    .where(
+        _links.c.tenant_id == _TENANT,
+        _in_outlet(_items),
+        _items.c.is_active.is_(True),
+        _groups.c.is_active.is_(True),
+    )
+    .order_by(_links.c.item_id, _links.c.position)
+)
+_ACTIVE_GROUPS = select(
+    _groups.c.id,
+    _groups.c.name,
+    _groups.c.name_i18n,
+    _groups.c.min_select,
+    _groups.c.max_select,
+    _groups.c.required,
+).where(_in_outlet(_groups), _groups.c.is_active.is_(True))
+_ACTIVE_MODIFIERS = (
+    select(
+        _modifiers.c.id,
+        _modifiers.c.group_id,
+        _modifiers.c.name,
+        _modifiers.c.name_i18n,
+        _modifiers.c.price_delta,
+        _modifiers.c.is_available,
+        _modifiers.c.position,
+    )
+    .join(_groups, _groups.c.id == _modifiers.c.group_id)
+    .where(
+        _modifiers.c.tenant_id == _TENANT,
+        _in_outlet(_groups),
+        _groups.c.is_active.is_(True),
+        _modifiers.c.is_active.is_(True),
+    )
+    .order_by(_modifiers.c.group_id, _modifiers.c.position, _modifiers.c.name, _modifiers.c.id)
+)
+_COMBO_PARTS = (
+    select(
+        _parts.c.combo_id,
+        _parts.c.qty,
+        _part_item.c.id,
+        _part_item.c.name,
+        _part_item.c.is_available,
+        _part_item.c.is_active,
+    )
+    .join(_combo, _combo.c.id == _parts.c.combo_id)
+    .join(_part_item, _part_item.c.id == _parts.c.item_id)
+    .where(
+        _parts.c.tenant_id == _TENANT,
+        _in_outlet(_combo),
+        _combo.c.kind == "combo",
+        _combo.c.is_active.is_(True),
+        _part_item.c.tenant_id == _TENANT,
+    )
+    .order_by(_part_item.c.position, _part_item.c.name, _part_item.c.id)
+)
+# The same reads narrowed to some ids (pricing a cart reads only its items).
+_ACTIVE_ITEMS_IN = _ACTIVE_ITEMS.where(_items.c.id.in_(_IDS))
+_LINKS_IN = _LINKS.where(_links.c.item_id.in_(_IDS))
+_ACTIVE_GROUPS_IN = _ACTIVE_GROUPS.where(_groups.c.id.in_(_IDS))
+_ACTIVE_MODIFIERS_IN = _ACTIVE_MODIFIERS.where(_modifiers.c.group_id.in_(_IDS))
+_COMBO_PARTS_IN = _COMBO_PARTS.where(_parts.c.combo_id.in_(_IDS))
+
+
+@dataclass(frozen=True)
+class MenuRows:
+    """Active items (display order) with what their snapshots need: attached active group
+    ids (`item_id, group_id`, in attachment order), active groups, their active modifiers
+    (display order) and combo parts (`combo_id, qty, id, name, is_available, is_active`)."""
+
+    items: Sequence[Row[Any]]
+    links: Sequence[Row[Any]]
+    groups: Sequence[Row[Any]]
+    modifiers: Sequence[Row[Any]]
+    parts: Sequence[Row[Any]]
+
+
+async def active_category_rows(
+    session: AsyncSession, tenant_id: str, outlet_id: str
+) -> Sequence[Row[Any]]:
+    """`id, name, position, name_i18n` of the outlet's active categories, in display order."""
+    params = {"tenant_id": tenant_id, "outlet_id": outlet_id}
+    return (await session.execute(_ACTIVE_CATEGORIES, params)).all()
+
+
+async def menu_rows(
+    session: AsyncSession, tenant_id: str, outlet_id: str, item_ids: Iterable[str] | None = None
+) -> MenuRows:
+    """The outlet's whole active menu (five queries whatever its size), or only the active
+    items among `item_ids` with their groups, modifiers and parts (at most five)."""
+    scope: dict[str, Any] = {"tenant_id": tenant_id, "outlet_id": outlet_id}
+
+    async def rows(whole: Select[Any], subset: Select[Any], ids: Any) -> Sequence[Row[Any]]:
+        if item_ids is None:
+            return (await session.execute(whole, scope)).all()
+        if not ids:
+            return ()
+        return (await session.execute(subset, {**scope, "ids": list(ids)})).all()
+
+    wanted = set(item_ids) if item_ids is not None else None
+    items = await rows(_ACTIVE_ITEMS, _ACTIVE_ITEMS_IN, wanted)
+    links = await rows(_LINKS, _LINKS_IN, [r.id for r in items])
+    group_ids = {link.group_id for link in links}
+    groups = await rows(_ACTIVE_GROUPS, _ACTIVE_GROUPS_IN, group_ids)
+    modifiers = await rows(_ACTIVE_MODIFIERS, _ACTIVE_MODIFIERS_IN, group_ids)
+    parts = await rows(_COMBO_PARTS, _COMBO_PARTS_IN, [r.id for r in items if r.kind == "combo"])
+    return MenuRows(items, links, groups, modifiers, parts)

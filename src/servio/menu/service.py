@@ -9,6 +9,7 @@ before/after, and hands the new menu version back to the caller.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -34,10 +35,13 @@ from servio.menu.repository import (
     CategoryRepository,
     GroupRepository,
     ItemRepository,
+    MenuRows,
     ModelT,
     ModifierRepository,
     OutletRepository,
+    active_category_rows,
     bump_menu_version,
+    menu_rows,
     outlet_menu_header,
 )
 from servio.menu.schemas import (
@@ -652,19 +656,22 @@ async def menu_version(uow: UnitOfWork, outlet_id: str) -> int:
     return header[0]
 
 
-async def _item_snapshots(
-    uow: UnitOfWork, tenant_id: str, outlet_id: str, rows: Sequence[MenuItem]
-) -> dict[str, ItemSnapshot]:
-    """Resolve attachments, groups, modifiers and combo parts of `rows` in four queries."""
-    items = ItemRepository(uow.session, tenant_id, outlet_id)
-    group_ids = await items.group_ids_for(r.id for r in rows)
-    parts = await items.components_for(r.id for r in rows if r.kind == "combo")
-    wanted = {gid for ids in group_ids.values() for gid in ids}
-    groups = await GroupRepository(uow.session, tenant_id, outlet_id).list_active(wanted)
-    modifiers = await ModifierRepository(uow.session, tenant_id, outlet_id).active_in_groups(
-        g.id for g in groups
-    )
-    group_snapshots = {
+def _item_snapshots(rows: MenuRows) -> dict[str, ItemSnapshot]:
+    """Pricing snapshots of `rows.items`, resolved from the rows read with them."""
+    modifiers: dict[str, list[ModifierSnapshot]] = defaultdict(list)
+    for m in rows.modifiers:
+        modifiers[m.group_id].append(
+            ModifierSnapshot(
+                id=m.id,
+                group_id=m.group_id,
+                name=m.name,
+                price_delta=m.price_delta,
+                is_available=m.is_available,
+                position=m.position,
+                name_i18n=dict(m.name_i18n or {}),
+            )
+        )
+    groups = {
         g.id: ModifierGroupSnapshot(
             id=g.id,
             name=g.name,
@@ -672,21 +679,24 @@ async def _item_snapshots(
             max_select=g.max_select,
             required=g.required,
             name_i18n=dict(g.name_i18n or {}),
-            modifiers=tuple(
-                ModifierSnapshot(
-                    id=m.id,
-                    group_id=g.id,
-                    name=m.name,
-                    price_delta=m.price_delta,
-                    is_available=m.is_available,
-                    position=m.position,
-                    name_i18n=dict(m.name_i18n or {}),
-                )
-                for m in modifiers.get(g.id, [])
-            ),
+            modifiers=tuple(modifiers.get(g.id, ())),
         )
-        for g in groups
+        for g in rows.groups
     }
+    attached: dict[str, list[ModifierGroupSnapshot]] = defaultdict(list)
+    for link in rows.links:
+        if link.group_id in groups:
+            attached[link.item_id].append(groups[link.group_id])
+    parts: dict[str, list[ComboComponentSnapshot]] = defaultdict(list)
+    for part in rows.parts:
+        parts[part.combo_id].append(
+            ComboComponentSnapshot(
+                item_id=part.id,
+                name=part.name,
+                qty=part.qty,
+                is_available=part.is_available and part.is_active,
+            )
+        )
     return {
         row.id: ItemSnapshot(
             id=row.id,
@@ -698,20 +708,10 @@ async def _item_snapshots(
             hsn=row.hsn,
             station=row.station,
             allergens=tuple(row.allergens or ()),
-            groups=tuple(
-                group_snapshots[gid] for gid in group_ids.get(row.id, []) if gid in group_snapshots
-            ),
-            components=tuple(
-                ComboComponentSnapshot(
-                    item_id=item.id,
-                    name=item.name,
-                    qty=component.qty,
-                    is_available=item.is_available and item.is_active,
-                )
-                for component, item in parts.get(row.id, [])
-            ),
+            groups=tuple(attached.get(row.id, ())),
+            components=tuple(parts.get(row.id, ())),
         )
-        for row in rows
+        for row in rows.items
     }
 
 
@@ -721,8 +721,7 @@ async def price_snapshot(
     """Pricing snapshots of the ACTIVE items among `item_ids` in this outlet (out-of-stock
     ones included, flagged). Ids missing from the result are not orderable: use
     `pricing.price_line`, which reports them as `ITEM_UNAVAILABLE`."""
-    rows = await ItemRepository(uow.session, tenant_id, outlet_id).list_active(item_ids)
-    return await _item_snapshots(uow, tenant_id, outlet_id, rows)
+    return _item_snapshots(await menu_rows(uow.session, tenant_id, outlet_id, item_ids))
 
 
 async def price_snapshot_at(
@@ -766,10 +765,10 @@ async def load_menu(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> MenuSnap
     if header is None:
         raise NotFound("outlet")
     version, currency = header
-    categories = await CategoryRepository(uow.session, tenant_id, outlet_id).list_active()
+    categories = await active_category_rows(uow.session, tenant_id, outlet_id)
     category_ids = {c.id for c in categories}
-    rows = await ItemRepository(uow.session, tenant_id, outlet_id).list_active()
-    snapshots = await _item_snapshots(uow, tenant_id, outlet_id, rows)
+    rows = await menu_rows(uow.session, tenant_id, outlet_id)
+    snapshots = _item_snapshots(rows)
     position = {c.id: (c.position, index) for index, c in enumerate(categories)}
     entries = [
         MenuEntry(
@@ -783,7 +782,7 @@ async def load_menu(uow: UnitOfWork, tenant_id: str, outlet_id: str) -> MenuSnap
             image_id=row.image_id,
             position=row.position,
         )
-        for row in rows
+        for row in rows.items
     ]
     # Category order first (uncategorised last), then the item order the query gave.
     entries.sort(key=lambda e: position.get(e.category_id or "", (1 << 30, 0)))
