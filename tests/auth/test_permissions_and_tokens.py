@@ -14,6 +14,7 @@ from servio.auth.tokens import (
     decode_device_token,
     decode_guest_token,
     decode_provider_token,
+    decode_token,
     hash_refresh_token,
     issue_access_token,
     issue_device_token,
@@ -139,6 +140,24 @@ def test_tampered_token_is_refused(clock: FrozenClock) -> None:
     for bad in (f"{header}.{payload}.{signature[::-1]}", forged):
         with pytest.raises(ProblemError):
             decode_provider_token(SETTINGS, bad)
+
+
+def test_a_remembered_token_proves_nothing_for_another_key_or_a_tampered_copy(
+    clock: FrozenClock,
+) -> None:
+    """Verified claims are memoized per (secret, token): decoding the genuine token first
+    must not let a tampered copy through, nor the same token under a rotated secret, and a
+    caller mutating what it got back must not change what the next caller sees."""
+    token = issue_guest_token(SETTINGS, session_id="S", tenant_id="T", outlet_id="O").token
+    assert decode_guest_token(SETTINGS, token).session_id == "S"
+    header, payload, signature = token.split(".")
+    with pytest.raises(ProblemError):
+        decode_guest_token(SETTINGS, f"{header}.{payload}.{signature[::-1]}")
+    rotated = Settings(secret_key="a-rotated-secret-0123456789abcdef0123", _env_file=None)
+    with pytest.raises(ProblemError):
+        decode_guest_token(rotated, token)
+    decode_token(SETTINGS, token, types=("guest",))["sess"] = "someone else's"
+    assert decode_guest_token(SETTINGS, token).session_id == "S"
 
 
 def test_pin_lookup_is_keyed_and_outlet_bound() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -199,6 +199,9 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[AfterCommit] = []
         self.tenant_id: str | None = None
+        # Reads this transaction already made and may make again (feature flags read by
+        # several steps of one order). Whoever writes such rows drops its entry.
+        self.memo: dict[Hashable, Any] = {}
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after_commit.append(callback)

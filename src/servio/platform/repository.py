@@ -187,15 +187,6 @@ class FlagRepository(TenantRepository[FeatureFlag]):
         )
         return (await self.session.execute(self.select().where(scope))).scalars().all()
 
-    async def for_name(self, name: str, outlet_id: str | None) -> Sequence[FeatureFlag]:
-        stmt = self.select().where(FeatureFlag.name == name)
-        scope = (
-            or_(FeatureFlag.outlet_id.is_(None), FeatureFlag.outlet_id == outlet_id)
-            if outlet_id
-            else FeatureFlag.outlet_id.is_(None)
-        )
-        return (await self.session.execute(stmt.where(scope))).scalars().all()
-
     async def set_enabled(self, name: str, outlet_id: str | None, enabled: bool) -> None:
         """Upsert without check-then-act: update, else insert, else (lost an insert race)
         update again."""

@@ -35,7 +35,7 @@ from servio.platform.exceptions import (
     UnknownSetting,
     VersionMismatch,
 )
-from servio.platform.flags import FLAGS, get_flag
+from servio.platform.flags import FLAGS, FlagSpec, get_flag
 from servio.platform.repository import (
     FlagRepository,
     OutletRepository,
@@ -292,19 +292,38 @@ class EffectiveFlag:
     source: Source
 
 
+async def _flag_overrides(
+    uow: UnitOfWork, tenant_id: str, outlet_id: str | None
+) -> dict[tuple[bool, str], bool]:
+    """`{(tenant_wide, name): enabled}` of the overrides that apply at `outlet_id`: one
+    query per transaction (an order asks for two flags), dropped by `_forget_flags`."""
+    key = ("feature_flags", tenant_id, outlet_id)
+    overrides: dict[tuple[bool, str], bool] | None = uow.memo.get(key)
+    if overrides is None:
+        rows = await FlagRepository(uow.session, tenant_id).for_outlet(outlet_id)
+        overrides = {(r.outlet_id is None, r.name): r.enabled for r in rows}
+        uow.memo[key] = overrides
+    return overrides
+
+
+def _forget_flags(uow: UnitOfWork, tenant_id: str) -> None:
+    for key in [
+        k for k in uow.memo if isinstance(k, tuple) and k[:2] == ("feature_flags", tenant_id)
+    ]:
+        del uow.memo[key]
+
+
+def _effective(overrides: dict[tuple[bool, str], bool], name: str, spec: FlagSpec) -> EffectiveFlag:
+    if (False, name) in overrides:
+        return EffectiveFlag(name, overrides[(False, name)], "outlet")
+    if (True, name) in overrides:
+        return EffectiveFlag(name, overrides[(True, name)], "tenant")
+    return EffectiveFlag(name, spec.default, "default")
+
+
 async def flags_view(uow: UnitOfWork, tenant_id: str, outlet_id: str | None) -> list[EffectiveFlag]:
-    rows = await FlagRepository(uow.session, tenant_id).for_outlet(outlet_id)
-    tenant_rows = {r.name: r.enabled for r in rows if r.outlet_id is None}
-    outlet_rows = {r.name: r.enabled for r in rows if r.outlet_id is not None}
-    view: list[EffectiveFlag] = []
-    for name, spec in FLAGS.items():
-        if name in outlet_rows:
-            view.append(EffectiveFlag(name, outlet_rows[name], "outlet"))
-        elif name in tenant_rows:
-            view.append(EffectiveFlag(name, tenant_rows[name], "tenant"))
-        else:
-            view.append(EffectiveFlag(name, spec.default, "default"))
-    return view
+    overrides = await _flag_overrides(uow, tenant_id, outlet_id)
+    return [_effective(overrides, name, spec) for name, spec in FLAGS.items()]
 
 
 async def is_enabled(uow: UnitOfWork, tenant_id: str, outlet_id: str | None, name: str) -> bool:
@@ -313,11 +332,7 @@ async def is_enabled(uow: UnitOfWork, tenant_id: str, outlet_id: str | None, nam
     spec = get_flag(name)
     if spec is None:
         raise ValueError(f"unknown feature flag {name!r}; declare it in servio.platform.flags")
-    rows = await FlagRepository(uow.session, tenant_id).for_name(name, outlet_id)
-    by_scope = {r.outlet_id is None: r.enabled for r in rows}
-    if False in by_scope:  # an outlet override
-        return by_scope[False]
-    return by_scope.get(True, spec.default)
+    return _effective(await _flag_overrides(uow, tenant_id, outlet_id), name, spec).enabled
 
 
 async def set_flag(
@@ -328,6 +343,7 @@ async def set_flag(
     outlet_id = _scope_outlet(actor, scope)
     before = await is_enabled(uow, actor.tenant_id, outlet_id, name)
     await FlagRepository(uow.session, actor.tenant_id).set_enabled(name, outlet_id, enabled)
+    _forget_flags(uow, actor.tenant_id)
     await audit.record(
         uow,
         actor,
@@ -348,6 +364,7 @@ async def clear_flag(uow: UnitOfWork, actor: StaffActor, name: str, scope: Scope
     before = await is_enabled(uow, actor.tenant_id, outlet_id, name)
     if not await FlagRepository(uow.session, actor.tenant_id).delete_override(name, outlet_id):
         raise NotFound(f"{scope} override of {name}")
+    _forget_flags(uow, actor.tenant_id)
     await audit.record(
         uow,
         actor,
