@@ -488,7 +488,8 @@ async def _bill_locked_session(
         guest_key=guest_key,
         now=now,
     )
-    await _sync_session(uow, actor, session.id, now)
+    # Every billable order of the locked session is on an invoice now.
+    await _sync_session(uow, actor, session.id, now, unbilled_orders=0)
     label = await source_repo.point_label(session.service_point_id)
     data = {"session_id": session.id, "invoice_id": invoice.id, "table": label}
     await emit(
@@ -663,10 +664,17 @@ async def _complete_served(
 
 
 async def _sync_session(
-    uow: UnitOfWork, actor: AnyActor, session_id: str, now: datetime
+    uow: UnitOfWork,
+    actor: AnyActor,
+    session_id: str,
+    now: datetime,
+    *,
+    unbilled_orders: int | None = None,
 ) -> str | None:
     """Recompute the session's payment_status from its invoices (locking the session row
-    first, so two payments on sibling invoices cannot both miss that the table is settled)."""
+    first, so two payments on sibling invoices cannot both miss that the table is settled).
+    A caller that has just billed every order of the session it holds locked passes
+    `unbilled_orders=0` instead of having them read again."""
     tenant_id = actor.tenant_id
     assert tenant_id is not None
     source_repo = BillSourceRepository(uow.session, tenant_id)
@@ -675,13 +683,15 @@ async def _sync_session(
         return None
     invoice_repo = InvoiceRepository(uow.session, tenant_id)
     invoices = await invoice_repo.for_session(session_id)
-    orders = [
-        o
-        for o in await source_repo.session_orders(session_id)
-        if o.status not in UNBILLABLE_ORDER_STATUSES
-    ]
-    billed = await invoice_repo.billed_order_ids((o.id for o in orders), session_id)
-    status = session_payment_status(invoices, len([o for o in orders if o.id not in billed]))
+    if unbilled_orders is None:
+        orders = [
+            o
+            for o in await source_repo.session_orders(session_id)
+            if o.status not in UNBILLABLE_ORDER_STATUSES
+        ]
+        billed = await invoice_repo.billed_order_ids((o.id for o in orders), session_id)
+        unbilled_orders = len([o for o in orders if o.id not in billed])
+    status = session_payment_status(invoices, unbilled_orders)
     before = session.payment_status
     if status == before:
         return status
