@@ -18,6 +18,7 @@ from servio.kit.clock import FrozenClock
 from servio.kit.db import Database
 from servio.models import Coupon, FeatureFlag, Setting
 from servio.models.coupon import CouponRedemption
+from servio.models.order import Order
 from servio.models.table_session import TableSession
 from servio.platform.flags import ENABLE_GATEWAY
 from servio.realtime.pubsub import PubSub, staff_channel
@@ -382,3 +383,31 @@ async def test_the_guest_bill_says_whether_tips_and_online_payment_are_offered(
         )
     later = (await client.get(path, headers=world.guest())).json()
     assert later["payment_options"] == {"tips_enabled": False, "gateway_enabled": True}
+
+
+async def test_a_bill_that_leaves_nothing_to_pay_settles_the_table_at_once(
+    backend: str, client: httpx.AsyncClient, db: Database, world: World, clock: FrozenClock
+) -> None:
+    """A 100 % coupon: the invoice is paid as issued, so the table is settled, its served
+    order completed and `session.settled` emitted, from the orders the bill itself read."""
+    async with db.unit_of_work(tenant_id=world.tenant_id) as uow:
+        uow.session.add(
+            Coupon(
+                tenant_id=world.tenant_id,
+                outlet_id=world.outlet_id,
+                code="ONTHEHOUSE",
+                kind="percent",
+                percent="100",
+            )
+        )
+    served = await order(client, db, world, "Asha", [("salad", 1, ())])
+    await set_orders(db, world, [served], status="served")
+    bill = await guest_bill(client, world, coupons=["onthehouse"])
+    assert (bill["total"], bill["status"], bill["balance_due"]) == (0, "paid", 0)
+    assert await _payment_status(db, world) == "settled"
+    async with db.unit_of_work(tenant_id=world.tenant_id) as uow:
+        stored = await uow.session.get(Order, served)
+    assert stored is not None
+    assert stored.status == "completed"
+    [settled] = await outbox(db, "session.settled")
+    assert settled.payload["data"]["invoice_ids"] == [bill["id"]]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, delete, func, or_, select, update
 
-from servio.billing.state import OPEN_STATUSES
+from servio.billing.state import OPEN_STATUSES, InvoiceSettlement
 from servio.kit.pagination import DEFAULT_LIMIT, apply_keyset, build_page
 from servio.kit.repository import TenantRepository
 from servio.models.invoice import Invoice, InvoiceSplit
@@ -67,6 +67,24 @@ class InvoiceRepository(TenantRepository[Invoice]):
             populate_existing=True
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def settlements_for_session(self, session_id: str) -> list[InvoiceSettlement]:
+        """The session's invoices (not credit notes) as status and money figures only: the
+        lines and tax figures, the bulk of a row, are not read or decoded."""
+        stmt = (
+            select(
+                Invoice.id,
+                Invoice.kind,
+                Invoice.status,
+                Invoice.total,
+                Invoice.credited_amount,
+                Invoice.paid_amount,
+                Invoice.refunded_amount,
+            )
+            .where(self.scope(), Invoice.session_id == session_id, Invoice.kind == "invoice")
+            .order_by(Invoice.issued_at, Invoice.id)
+        )
+        return [InvoiceSettlement(*row) for row in await self.session.execute(stmt)]
 
     async def billed_order_ids(self, order_ids: Iterable[str], session_id: str | None) -> set[str]:
         """The order ids among `order_ids` already on a non-void invoice."""

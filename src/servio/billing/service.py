@@ -64,6 +64,7 @@ from servio.billing.schemas import (
 )
 from servio.billing.state import (
     CREDIT_NOTE_STATUS,
+    InvoiceSettlement,
     balance_due,
     check_transition,
     creditable,
@@ -488,8 +489,7 @@ async def _bill_locked_session(
         guest_key=guest_key,
         now=now,
     )
-    # Every billable order of the locked session is on an invoice now.
-    await _sync_session(uow, actor, session.id, now, unbilled_orders=0)
+    await _sync_session(uow, actor, session.id, now, all_billed=orders)
     label = await source_repo.point_label(session.service_point_id)
     data = {"session_id": session.id, "invoice_id": invoice.id, "table": label}
     await emit(
@@ -631,7 +631,9 @@ async def bill_order(
 # --- session payment status ----------------------------------------------------------------
 
 
-def session_payment_status(invoices: Sequence[Invoice], unbilled_orders: int) -> str:
+def session_payment_status(
+    invoices: Sequence[Invoice | InvoiceSettlement], unbilled_orders: int
+) -> str:
     """unpaid (no bill) → bill_requested → partially_paid → settled (every bill paid and
     nothing left unbilled)."""
     live = [i for i in invoices if i.kind == "invoice" and i.status != "void"]
@@ -669,12 +671,12 @@ async def _sync_session(
     session_id: str,
     now: datetime,
     *,
-    unbilled_orders: int | None = None,
+    all_billed: Sequence[Order] | None = None,
 ) -> str | None:
     """Recompute the session's payment_status from its invoices (locking the session row
     first, so two payments on sibling invoices cannot both miss that the table is settled).
-    A caller that has just billed every order of the session it holds locked passes
-    `unbilled_orders=0` instead of having them read again."""
+    A caller that has just put every billable order of the session it holds locked on an
+    invoice passes them as `all_billed` instead of having them read again."""
     tenant_id = actor.tenant_id
     assert tenant_id is not None
     source_repo = BillSourceRepository(uow.session, tenant_id)
@@ -682,16 +684,18 @@ async def _sync_session(
     if session is None:
         return None
     invoice_repo = InvoiceRepository(uow.session, tenant_id)
-    invoices = await invoice_repo.for_session(session_id)
-    if unbilled_orders is None:
+    invoices = await invoice_repo.settlements_for_session(session_id)
+    if all_billed is None:
         orders = [
             o
             for o in await source_repo.session_orders(session_id)
             if o.status not in UNBILLABLE_ORDER_STATUSES
         ]
         billed = await invoice_repo.billed_order_ids((o.id for o in orders), session_id)
-        unbilled_orders = len([o for o in orders if o.id not in billed])
-    status = session_payment_status(invoices, unbilled_orders)
+        unbilled = len([o for o in orders if o.id not in billed])
+    else:
+        orders, unbilled = list(all_billed), 0
+    status = session_payment_status(invoices, unbilled)
     before = session.payment_status
     if status == before:
         return status

@@ -31,6 +31,7 @@ is recorded on the invoice they correct.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal, Protocol, get_args
 
@@ -67,6 +68,20 @@ class Settlement(Protocol):
     def paid_amount(self) -> int: ...
     @property
     def refunded_amount(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class InvoiceSettlement:
+    """An invoice's status and money figures without its lines: what a session's payment
+    status is computed from (`InvoiceRepository.settlements_for_session`)."""
+
+    id: str
+    kind: str
+    status: str
+    total: int
+    credited_amount: int
+    paid_amount: int
+    refunded_amount: int
 
 
 class IllegalInvoiceTransition(ProblemError):
