@@ -125,16 +125,16 @@ async def open_loop(
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=grace + seconds, transport=transport
     ) as c:
-        starved = [0]
+        timed_out = [0]
 
         async def one(i: int, due: float) -> None:
             try:
                 status = await operation(c, i)
-            except httpx.PoolTimeout:
-                # Waited for one of the client's own connections until the deadline: the
-                # request never reached the server. Unanswered (the server is behind), not
-                # an error the server returned.
-                starved[0] += 1
+            except httpx.TimeoutException:
+                # No answer before the deadline: waiting for one of the client's own
+                # connections (pool), for the server to accept one (its backlog is full) or
+                # for the reply. The server is behind: unanswered, not a wrong answer.
+                timed_out[0] += 1
                 return
             except httpx.HTTPError as exc:
                 failures.append(type(exc).__name__)
@@ -183,13 +183,13 @@ async def open_loop(
         errors=bad,
         sample=",".join(f"{s}x{n}" for s, n in statuses.items() if s not in ok)
         + ",".join(failures[:3]),
-        timeouts=len(pending) + dropped + starved[0],
+        timeouts=len(pending) + dropped + timed_out[0],
         extra={
             "target_rate": rate,
             "sent": len(tasks),
             "due": total,
             "not_sent": dropped,
-            "client_pool_starved": starved[0],
+            "timed_out": timed_out[0],
         },
     )
 
