@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from servio.kit.db import Database
+from servio.kit.ids import new_id
 from servio.menu import service
 from servio.menu.demo_data import demo_item_count, seed_demo_menu
 from servio.menu.pricing import InvalidModifiers, price_line
@@ -163,3 +164,18 @@ async def test_menu_rows_stay_in_their_outlet_and_both_reads_agree(
     assert [g.name for g in thali.groups] == ["Bread choice"]
     assert "Butter naan" not in {m.name for m in thali.groups[0].modifiers}
     assert len(thali.components) == 5
+
+
+async def test_menu_rows_see_what_the_transaction_has_not_flushed_yet(
+    backend: str, db: Database, world: World
+) -> None:
+    """The read model's Core statements skip the ORM's autoflush, so `menu_rows` flushes
+    first: an item added in the same transaction is priced like any other."""
+    tenant_id, outlet_id = world.tenant.id, world.outlet.id
+    async with db.unit_of_work(tenant_id=tenant_id) as uow:
+        item = MenuItem(
+            id=new_id(), tenant_id=tenant_id, outlet_id=outlet_id, name="Fresh", price=900
+        )
+        uow.session.add(item)
+        snapshots = await service.price_snapshot(uow, tenant_id, outlet_id, [item.id])
+    assert snapshots[item.id].price == 900

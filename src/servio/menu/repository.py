@@ -484,6 +484,8 @@ async def menu_rows(
 ) -> MenuRows:
     """The outlet's whole active menu (five queries whatever its size), or only the active
     items among `item_ids` with their groups, modifiers and parts (at most five)."""
+    if session.sync_session.autoflush:
+        await session.flush()  # Core statements skip the ORM's autoflush; a no-op when clean
     scope: dict[str, Any] = {"tenant_id": tenant_id, "outlet_id": outlet_id}
 
     async def rows(whole: Select[Any], subset: Select[Any], ids: Any) -> Sequence[Row[Any]]:
