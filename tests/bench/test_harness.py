@@ -45,9 +45,32 @@ async def test_open_loop_does_not_send_past_its_in_flight_bound() -> None:
     result = await loadgen.open_loop(
         "http://bench", stalled, rate=200, seconds=0.1, grace=0.1, max_in_flight=5
     )
-    assert result.extra == {"target_rate": 200, "sent": 5, "due": 20, "not_sent": 15}
+    assert result.extra == {
+        "target_rate": 200,
+        "sent": 5,
+        "due": 20,
+        "not_sent": 15,
+        "timed_out": 0,
+    }
     assert result.timeouts == 20
     assert result.requests == 0
+
+
+async def test_open_loop_counts_a_client_timeout_as_unanswered_and_a_refusal_as_an_error() -> None:
+    """A server too far behind to accept or answer in time is unanswered (S7's overload);
+    a refused connection or a broken reply is an error."""
+
+    async def behind(client: httpx.AsyncClient, i: int) -> int:
+        raise (httpx.ConnectTimeout if i % 2 else httpx.PoolTimeout)("no answer in time")
+
+    async def refused(client: httpx.AsyncClient, i: int) -> int:
+        raise httpx.ConnectError("connection refused")
+
+    late = await loadgen.open_loop("http://bench", behind, rate=40, seconds=0.25)
+    assert (late.errors, late.timeouts, late.extra["timed_out"]) == (0, 10, 10)
+    wrong = await loadgen.open_loop("http://bench", refused, rate=40, seconds=0.25)
+    assert (wrong.errors, wrong.timeouts) == (10, 0)
+    assert "ConnectError" in wrong.sample
 
 
 async def test_open_loop_counts_unexpected_statuses_as_errors() -> None:
