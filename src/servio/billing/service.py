@@ -631,9 +631,7 @@ async def bill_order(
 # --- session payment status ----------------------------------------------------------------
 
 
-def session_payment_status(
-    invoices: Sequence[Invoice | InvoiceSettlement], unbilled_orders: int
-) -> str:
+def session_payment_status(invoices: Sequence[InvoiceSettlement], unbilled_orders: int) -> str:
     """unpaid (no bill) → bill_requested → partially_paid → settled (every bill paid and
     nothing left unbilled)."""
     live = [i for i in invoices if i.kind == "invoice" and i.status != "void"]

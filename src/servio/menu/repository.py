@@ -175,17 +175,6 @@ class ItemRepository(OutletRepository[MenuItem]):
         stmt = self.select().where(MenuItem.id.in_(wanted), MenuItem.is_active.is_(True))
         return {row.id: row for row in (await self.session.execute(stmt)).scalars()}
 
-    async def list_active(
-        self, ids: Iterable[str] | None = None, *, include_inactive: bool = False
-    ) -> Sequence[MenuItem]:
-        stmt = self.select()
-        if not include_inactive:
-            stmt = stmt.where(MenuItem.is_active.is_(True))
-        if ids is not None:
-            stmt = stmt.where(MenuItem.id.in_(list(set(ids))))
-        stmt = stmt.order_by(MenuItem.position, MenuItem.name, MenuItem.id)
-        return (await self.session.execute(stmt)).scalars().all()
-
     async def group_ids_for(self, item_ids: Iterable[str]) -> dict[str, list[str]]:
         """item id → attached active group ids in display order."""
         ids = list(set(item_ids))

@@ -297,20 +297,17 @@ async def _flag_overrides(
 ) -> dict[tuple[bool, str], bool]:
     """`{(tenant_wide, name): enabled}` of the overrides that apply at `outlet_id`: one
     query per transaction (an order asks for two flags), dropped by `_forget_flags`."""
-    key = ("feature_flags", tenant_id, outlet_id)
-    overrides: dict[tuple[bool, str], bool] | None = uow.memo.get(key)
-    if overrides is None:
+    by_outlet: dict[str | None, dict[tuple[bool, str], bool]] = uow.memo.setdefault(
+        ("feature_flags", tenant_id), {}
+    )
+    if outlet_id not in by_outlet:
         rows = await FlagRepository(uow.session, tenant_id).for_outlet(outlet_id)
-        overrides = {(r.outlet_id is None, r.name): r.enabled for r in rows}
-        uow.memo[key] = overrides
-    return overrides
+        by_outlet[outlet_id] = {(r.outlet_id is None, r.name): r.enabled for r in rows}
+    return by_outlet[outlet_id]
 
 
 def _forget_flags(uow: UnitOfWork, tenant_id: str) -> None:
-    for key in [
-        k for k in uow.memo if isinstance(k, tuple) and k[:2] == ("feature_flags", tenant_id)
-    ]:
-        del uow.memo[key]
+    uow.memo.pop(("feature_flags", tenant_id), None)
 
 
 def _effective(overrides: dict[tuple[bool, str], bool], name: str, spec: FlagSpec) -> EffectiveFlag:
